@@ -1,0 +1,1 @@
+"""sayso evaluation harness: question sets, BEIR/TREC data, metrics, run files, reports."""

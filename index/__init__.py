@@ -1,0 +1,1 @@
+"""sayso retrieval library: documents -> passages (+ quotes) -> dense + lexical indexes -> search."""
