@@ -1,1 +1,1 @@
-"""sayso retrieval library: documents -> passages (+ quotes) -> dense + lexical indexes -> search."""
+"""sayso retrieval library: documents -> passages -> dense + lexical indexes -> search."""

@@ -57,6 +57,10 @@ class SentenceTransformerEncoder:
             # A local folder needs no hub; make sure nothing tries to reach one.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         from sentence_transformers import SentenceTransformer
 
         self._model: Any = SentenceTransformer(path, device=device)

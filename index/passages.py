@@ -117,9 +117,7 @@ def _chunk_sentences(text: str, sentences: list[Span], max_words: int) -> list[l
     return chunks
 
 
-def split_passages(
-    doc: Document, *, max_words: int = 120, min_words: int = 25
-) -> list[Passage]:
+def split_passages(doc: Document, *, max_words: int = 120, min_words: int = 25) -> list[Passage]:
     """Split a document into passages.
 
     Paragraphs (line breaks) are the primary unit. A paragraph over `max_words` becomes

@@ -1,0 +1,42 @@
+# The single entry points for people and CI: make serve, make test.
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+SAYSO  := $(VENV)/bin/sayso
+STAMP  := $(VENV)/.installed
+
+.PHONY: install serve test test-fast lint format eval bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## make serve [HOST=127.0.0.1] [PORT=8000]: build the index if missing or stale, then serve.
+serve: install
+	$(SAYSO) serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+
+## make test: every tier (fast, real model, end to end).
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not model and not e2e and not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check index service evals tests
+	$(VENV)/bin/ruff format --check index service evals tests
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format index service evals tests
+	$(VENV)/bin/ruff check --fix index service evals tests
+
+eval: install
+	$(SAYSO) eval evals/data/dev_questions.jsonl --mode hybrid,dense,lexical
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,180 @@
+"""Index building: documents -> passages -> vectors + BM25, re-embedding only what changed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from index.dense import DenseIndex, Encoder
+from index.documents import Document
+from index.lexical import LexicalIndex
+from index.passages import Passage, split_passages
+from index.store import (
+    SCHEMA_VERSION,
+    BuildSettings,
+    Index,
+    IndexStoreError,
+    corpus_hash,
+    new_manifest,
+    read_index,
+    read_manifest,
+    write_index,
+)
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (texts embedded so far, texts to embed) as embedding proceeds."""
+
+EMBED_CHUNK = 256
+
+
+def embed(encoder: Encoder, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+    """Encode `texts` in chunks, reporting progress; returns float32 rows, unit length."""
+    parts = []
+    for begin in range(0, len(texts), EMBED_CHUNK):
+        parts.append(encoder.encode(texts[begin : begin + EMBED_CHUNK]))
+        if progress:
+            progress(min(begin + EMBED_CHUNK, len(texts)), len(texts))
+    if not parts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+
+def is_current(root: Path, documents: Sequence[Document], settings: BuildSettings) -> bool:
+    """True when the live index under `root` was built from exactly these documents and settings."""
+    try:
+        manifest = read_manifest(root)
+    except IndexStoreError:
+        return False
+    return (
+        manifest is not None
+        and manifest.schema_version == SCHEMA_VERSION
+        and manifest.settings == settings.to_json()
+        and manifest.corpus_hash == corpus_hash({d.id: d.content_hash for d in documents})
+    )
+
+
+def _reusable(previous: Index | None, settings: BuildSettings) -> dict[str, tuple[list[int], str]]:
+    """Passage rows of each unchanged-ready document in `previous`, keyed by doc id."""
+    if previous is None or previous.settings != settings:
+        return {}
+    rows: dict[str, tuple[list[int], str]] = {}
+    for row, passage in enumerate(previous.passages):
+        doc_hash = previous.manifest.doc_hashes.get(passage.doc_id, "")
+        rows.setdefault(passage.doc_id, ([], doc_hash))[0].append(row)
+    return rows
+
+
+def build_index(
+    documents: Sequence[Document],
+    settings: BuildSettings,
+    encoder: Encoder,
+    *,
+    previous: Index | None = None,
+    progress: Progress | None = None,
+) -> Index:
+    """An in-memory index of `documents`; reuses vectors of documents unchanged in `previous`."""
+    reuse = _reusable(previous, settings)
+    old_vectors = previous.dense.vectors() if previous and reuse else None
+    old_sentence_rows = _sentence_rows(previous.passages) if previous and reuse else []
+
+    passages: list[Passage] = []
+    vectors: list[np.ndarray | None] = []
+    sentence_vectors: list[np.ndarray | None] = []
+    for doc in sorted(documents, key=lambda d: d.id):
+        rows, old_hash = reuse.get(doc.id, ([], ""))
+        if rows and old_hash == doc.content_hash and previous is not None:
+            assert old_vectors is not None
+            for row in rows:
+                passages.append(previous.passages[row])
+                vectors.append(old_vectors[row])
+                begin, end = old_sentence_rows[row], old_sentence_rows[row + 1]
+                sentence_vectors.append(previous.sentence_vectors[begin:end])
+            continue
+        for passage in split_passages(
+            doc, max_words=settings.max_words, min_words=settings.min_words
+        ):
+            passages.append(passage)
+            vectors.append(None)
+            sentence_vectors.append(None)
+
+    passage_matrix, sentence_matrix = _fill_vectors(
+        encoder, documents, passages, vectors, sentence_vectors, progress
+    )
+    manifest = new_manifest(documents, len(passages), passage_matrix.shape[1], settings)
+    return Index(
+        manifest=manifest,
+        documents={d.id: d for d in sorted(documents, key=lambda d: d.id)},
+        passages=passages,
+        dense=DenseIndex.from_vectors(passage_matrix),
+        sentence_vectors=sentence_matrix,
+        lexical=LexicalIndex.build(
+            [p.text for p in passages], stem=settings.stem, stopwords=settings.stopwords
+        ),
+        path=Path(),
+    )
+
+
+def _sentence_rows(passages: Sequence[Passage]) -> list[int]:
+    """Start row of each passage's sentences in the sentence matrix, plus the total at the end."""
+    rows = [0]
+    for passage in passages:
+        rows.append(rows[-1] + len(passage.sentences))
+    return rows
+
+
+def _fill_vectors(
+    encoder: Encoder,
+    documents: Sequence[Document],
+    passages: list[Passage],
+    vectors: list[np.ndarray | None],
+    sentence_vectors: list[np.ndarray | None],
+    progress: Progress | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Embed every passage (and its sentences) that has no vector yet, in one batch."""
+    texts_by_doc = {d.id: d.text for d in documents}
+    todo = [i for i, v in enumerate(vectors) if v is None]
+    texts = [passages[i].text for i in todo]
+    sentence_texts = [
+        texts_by_doc[passages[i].doc_id][s:e] for i in todo for s, e in passages[i].sentences
+    ]
+    if not passages:
+        raise IndexStoreError("no passages to index: the seeds directory holds no article text")
+    log.info("embedding %d passages and %d sentences", len(texts), len(sentence_texts))
+    fresh = embed(encoder, texts + sentence_texts, progress)
+    sentence_start = len(texts)
+    for n, i in enumerate(todo):
+        vectors[i] = fresh[n]
+        count = len(passages[i].sentences)
+        sentence_vectors[i] = fresh[sentence_start : sentence_start + count]
+        sentence_start += count
+    return (
+        np.ascontiguousarray(np.vstack([v for v in vectors if v is not None]), dtype=np.float32),
+        np.ascontiguousarray(
+            np.vstack([v for v in sentence_vectors if v is not None]), dtype=np.float32
+        ),
+    )
+
+
+def update_index(
+    root: Path,
+    documents: Sequence[Document],
+    settings: BuildSettings,
+    encoder: Encoder,
+    *,
+    progress: Progress | None = None,
+) -> Index:
+    """Build `documents` into a new version under `root`, reusing the live version's vectors."""
+    try:
+        previous: Index | None = read_index(root, model=settings.model)
+    except IndexStoreError as exc:
+        log.info("not reusing the existing index: %s", exc)
+        previous = None
+    index = build_index(documents, settings, encoder, previous=previous, progress=progress)
+    path = write_index(root, index)
+    return replace(index, path=path)

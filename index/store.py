@@ -1,0 +1,276 @@
+"""The on-disk index: versioned directories of plain files behind an atomic CURRENT pointer.
+
+Layout of an index root:
+
+    CURRENT                 name of the live version (replaced atomically)
+    versions/<id>/          one complete index, never modified once written
+        manifest.json       schema version, model, dimension, counts, hashes, settings
+        documents.jsonl     passages.jsonl
+        dense.faiss         passage vectors (FAISS flat inner product)
+        sentences.npy       sentence vectors, rows in passage-then-sentence order
+        lexical/            bm25s arrays and JSON (no pickle)
+
+A writer builds a version in a temporary directory, fsyncs it, renames it into
+`versions/`, then replaces CURRENT; readers only ever see complete versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.dense import DenseIndex
+from index.documents import Document
+from index.lexical import LexicalIndex
+from index.passages import Passage
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+KEEP_VERSIONS = 2
+
+
+class IndexStoreError(RuntimeError):
+    """An index that is missing, incomplete or built differently; the message says the fix."""
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Everything besides the documents that decides what an index contains."""
+
+    model: str = "all-MiniLM-L6-v2"
+    max_words: int = 120
+    min_words: int = 25
+    stem: str = "english"
+    stopwords: str = "en"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    schema_version: int
+    index_id: str
+    built_at: str
+    model: str
+    dimension: int
+    documents: int
+    passages: int
+    corpus_hash: str
+    settings: dict[str, Any]
+    doc_hashes: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Index:
+    """A loaded index version; treat as immutable (a new version replaces it whole)."""
+
+    manifest: Manifest
+    documents: dict[str, Document]
+    passages: list[Passage]
+    dense: DenseIndex
+    sentence_vectors: np.ndarray
+    lexical: LexicalIndex
+    path: Path
+
+    @property
+    def settings(self) -> BuildSettings:
+        return BuildSettings(**self.manifest.settings)
+
+
+def corpus_hash(doc_hashes: dict[str, str]) -> str:
+    """One hash for the whole corpus: document ids and content hashes, sorted."""
+    digest = hashlib.sha256()
+    for doc_id in sorted(doc_hashes):
+        digest.update(f"{doc_id}\t{doc_hashes[doc_id]}\n".encode())
+    return digest.hexdigest()
+
+
+def new_manifest(
+    documents: Sequence[Document],
+    passages: int,
+    dimension: int,
+    settings: BuildSettings,
+) -> Manifest:
+    hashes = {doc.id: doc.content_hash for doc in documents}
+    now = datetime.now(UTC)
+    return Manifest(
+        schema_version=SCHEMA_VERSION,
+        index_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+        built_at=now.isoformat(timespec="seconds"),
+        model=settings.model,
+        dimension=dimension,
+        documents=len(documents),
+        passages=passages,
+        corpus_hash=corpus_hash(hashes),
+        settings=settings.to_json(),
+        doc_hashes=hashes,
+    )
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise IndexStoreError(
+                    f"{path}:{number} is corrupt ({exc.msg}); rebuild with `sayso build`"
+                ) from exc
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in sorted(directory.rglob("*"), reverse=True):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_index(root: Path, index: Index) -> Path:
+    """Write `index` as a new version under `root` and make it current; returns its path."""
+    versions = root / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{index.manifest.index_id}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    _write_jsonl(tmp / "documents.jsonl", (d.to_json() for d in index.documents.values()))
+    _write_jsonl(tmp / "passages.jsonl", (p.to_json() for p in index.passages))
+    index.dense.save(tmp / "dense.faiss")
+    np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
+    (tmp / "lexical").mkdir()
+    index.lexical.save(tmp / "lexical")
+    # The manifest goes last: a version directory without one is never loaded.
+    (tmp / "manifest.json").write_text(json.dumps(index.manifest.to_json(), indent=2) + "\n")
+    _fsync_tree(tmp)
+    final = versions / index.manifest.index_id
+    os.replace(tmp, final)
+    _set_current(root, index.manifest.index_id)
+    _prune(root, keep=index.manifest.index_id)
+    return final
+
+
+def _set_current(root: Path, version: str) -> None:
+    pointer = root / f".CURRENT.{uuid.uuid4().hex}"
+    with pointer.open("w") as out:
+        out.write(version + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(pointer, root / "CURRENT")
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _prune(root: Path, keep: str) -> None:
+    """Remove leftover temporaries and all but the newest KEEP_VERSIONS versions."""
+    for tmp in root.glob(".tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+    versions = sorted(p for p in (root / "versions").iterdir() if p.is_dir())
+    for old in versions[:-KEEP_VERSIONS]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def current_version(root: Path) -> Path | None:
+    """The live version directory, or None when no index has been written."""
+    pointer = root / "CURRENT"
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text().strip()
+    return root / "versions" / name if name else None
+
+
+def read_manifest(root: Path) -> Manifest | None:
+    """The live manifest, or None when there is no index; raises on an unreadable one."""
+    version = current_version(root)
+    if version is None:
+        return None
+    path = version / "manifest.json"
+    try:
+        return Manifest(**json.loads(path.read_text()))
+    except (OSError, json.JSONDecodeError, TypeError) as exc:
+        raise IndexStoreError(f"{path} is unreadable ({exc}); rebuild with `sayso build`") from exc
+
+
+def check_manifest(manifest: Manifest, model: str | None) -> None:
+    """Refuse an index written by another schema or for another model."""
+    if manifest.schema_version != SCHEMA_VERSION:
+        raise IndexStoreError(
+            f"index schema {manifest.schema_version} differs from this sayso's "
+            f"{SCHEMA_VERSION}; rebuild with `sayso build`"
+        )
+    if model is not None and manifest.model != model:
+        raise IndexStoreError(
+            f"index was built with model {manifest.model!r} but {model!r} is configured; "
+            "rebuild with `sayso build` or set SAYSO_MODEL to the index's model"
+        )
+
+
+def read_index(root: Path, *, model: str | None = None) -> Index:
+    """Load the live version under `root`, checking its manifest against `model`."""
+    manifest = read_manifest(root)
+    if manifest is None:
+        raise IndexStoreError(f"no index at {root}; build one with `sayso build`")
+    check_manifest(manifest, model)
+    version = current_version(root)
+    assert version is not None
+    try:
+        documents = [Document(**row) for row in _read_jsonl(version / "documents.jsonl")]
+        passages = [Passage.from_json(row) for row in _read_jsonl(version / "passages.jsonl")]
+        dense = DenseIndex.load(version / "dense.faiss")
+        sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
+        settings = BuildSettings(**manifest.settings)
+        lexical = LexicalIndex.load(
+            version / "lexical", stem=settings.stem, stopwords=settings.stopwords
+        )
+    except IndexStoreError:
+        raise
+    except Exception as exc:  # any unreadable file: name it and say the fix
+        raise IndexStoreError(
+            f"index at {version} is damaged ({type(exc).__name__}: {exc}); "
+            "rebuild with `sayso build`"
+        ) from exc
+    if not (len(passages) == len(dense) == len(lexical) == manifest.passages):
+        raise IndexStoreError(
+            f"index at {version} is inconsistent (passage counts differ); "
+            "rebuild with `sayso build`"
+        )
+    return Index(
+        manifest=manifest,
+        documents={d.id: d for d in documents},
+        passages=passages,
+        dense=dense,
+        sentence_vectors=sentence_vectors,
+        lexical=lexical,
+        path=version,
+    )

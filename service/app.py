@@ -1,0 +1,65 @@
+"""The app factory: create_app() builds a FastAPI app whose lifespan loads the index."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from index.search import Searcher
+from service.errors import install_error_handlers
+from service.routes import router
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def load_searcher(settings: Settings) -> Searcher:
+    """Load the encoder and the live index named by `settings` (raises IndexStoreError)."""
+    from index.dense import SentenceTransformerEncoder
+    from index.store import read_index
+
+    index = read_index(settings.index_dir, model=settings.model)
+    return Searcher(index, SentenceTransformerEncoder(settings.model), fusion=settings.fusion)
+
+
+def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
+    def load() -> None:
+        try:
+            app.state.searcher = load_searcher(settings)
+            log.info("index loaded from %s", settings.index_dir)
+        except Exception as exc:  # reported by /readyz, never fatal to the process
+            log.error("could not load the index: %s", exc)
+            app.state.load_error = str(exc)
+
+    thread = threading.Thread(target=load, name="sayso-load", daemon=True)
+    thread.start()
+    return thread
+
+
+def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
+    """A sayso app. With `searcher`, it serves that; otherwise its lifespan loads the index
+    from `settings.index_dir` in the background (/readyz says when it is ready)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.searcher = searcher
+        app.state.load_error = None
+        if searcher is None:
+            _load_in_background(app, settings)
+        yield
+
+    app = FastAPI(
+        title="sayso",
+        summary="Question answering over news: passages and the quotes that matter.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(router)
+    return app

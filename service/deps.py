@@ -1,0 +1,28 @@
+"""Dependencies: Annotated aliases that hand routes what they need from app state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from index.search import Searcher
+from service.errors import ApiError
+from service.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_searcher(request: Request) -> Searcher:
+    searcher: Searcher | None = request.app.state.searcher
+    if searcher is None:
+        reason = request.app.state.load_error or "the index is still loading"
+        raise ApiError(503, "not_ready", f"The service is not ready: {reason}.")
+    return searcher
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SearcherDep = Annotated[Searcher, Depends(get_searcher)]

@@ -1,0 +1,163 @@
+"""Routes: health, search, documents and passages over the loaded index."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from index.search import SearchResult
+from service.deps import SearcherDep, SettingsDep
+from service.errors import ApiError, error_response
+from service.schemas import (
+    MAX_QUESTION_CHARS,
+    DocumentListOut,
+    DocumentOut,
+    DocumentSummaryOut,
+    ErrorOut,
+    HealthOut,
+    K,
+    PassageOut,
+    Question,
+    ReadyOut,
+    SearchRequest,
+    SearchResponse,
+    SpanOut,
+    StoredPassageOut,
+)
+from service.settings import Mode
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 404, 422, 503)
+}
+
+router = APIRouter(responses=ERRORS)
+
+
+@router.get("/healthz", response_model=HealthOut, tags=["health"])
+def healthz() -> HealthOut:
+    """Up while the process is up."""
+    return HealthOut(status="ok")
+
+
+@router.get("/readyz", response_model=ReadyOut, tags=["health"])
+def readyz(request: Request, settings: SettingsDep) -> Any:
+    """200 with index facts once the index is loaded; 503 before (or if loading failed)."""
+    searcher = request.app.state.searcher
+    if searcher is None:
+        reason = request.app.state.load_error or "the index is still loading"
+        return error_response(503, "not_ready", f"The service is not ready: {reason}.")
+    manifest = searcher.index.manifest
+    return ReadyOut(
+        status="ready",
+        documents=manifest.documents,
+        passages=manifest.passages,
+        model=manifest.model,
+        built_at=manifest.built_at,
+        index_id=manifest.index_id,
+        mode=settings.mode,
+        fusion=searcher.fusion,
+    )
+
+
+def _response(result: SearchResult, searcher: Any) -> SearchResponse:
+    documents = searcher.index.documents
+    passages = []
+    for hit in result.hits:
+        doc = documents[hit.passage.doc_id]
+        passages.append(
+            PassageOut(
+                id=hit.passage.id,
+                doc_id=doc.id,
+                title=doc.title,
+                source=doc.source,
+                text=hit.passage.text,
+                start=hit.passage.start,
+                end=hit.passage.end,
+                rank=hit.rank,
+                score=hit.score,
+                scores=hit.scores,
+                highlights=[SpanOut(start=s, end=e) for s, e in hit.highlights],
+            )
+        )
+    return SearchResponse(
+        question=result.question, mode=result.mode, passages=passages, timings_ms=result.timings_ms
+    )
+
+
+@router.post("/v1/search", response_model=SearchResponse, tags=["search"])
+def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) -> SearchResponse:
+    """The passages that best answer a question, best first."""
+    mode = body.mode or settings.mode
+    result = searcher.search(body.question, k=body.k, mode=mode, doc_ids=body.doc_ids)
+    return _response(result, searcher)
+
+
+@router.get("/v1/search", response_model=SearchResponse, tags=["search"])
+def search_get(
+    q: Annotated[Question, Query(description=f"The question (1-{MAX_QUESTION_CHARS} characters)")],
+    searcher: SearcherDep,
+    settings: SettingsDep,
+    k: Annotated[K, Query()] = 5,
+    mode: Annotated[Mode | None, Query()] = None,
+) -> SearchResponse:
+    """The same as POST /v1/search, for curl and browsers."""
+    result = searcher.search(q, k=k, mode=mode or settings.mode)
+    return _response(result, searcher)
+
+
+@router.get("/v1/documents", response_model=DocumentListOut, tags=["documents"])
+def list_documents(searcher: SearcherDep) -> DocumentListOut:
+    """Every indexed document, without its text."""
+    counts: dict[str, int] = {}
+    for passage in searcher.index.passages:
+        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+    return DocumentListOut(
+        documents=[
+            DocumentSummaryOut(
+                id=d.id,
+                title=d.title,
+                source=d.source,
+                url=d.url,
+                published=d.published,
+                passages=counts.get(d.id, 0),
+            )
+            for d in searcher.index.documents.values()
+        ]
+    )
+
+
+@router.get("/v1/documents/{doc_id}", response_model=DocumentOut, tags=["documents"])
+def get_document(doc_id: str, searcher: SearcherDep) -> DocumentOut:
+    """One document with its full text and its passages."""
+    doc = searcher.index.documents.get(doc_id)
+    if doc is None:
+        raise ApiError(404, "document_not_found", f"There is no document with id {doc_id!r}.")
+    return DocumentOut(
+        id=doc.id,
+        title=doc.title,
+        source=doc.source,
+        url=doc.url,
+        published=doc.published,
+        text=doc.text,
+        passages=[
+            StoredPassageOut(id=p.id, doc_id=p.doc_id, text=p.text, start=p.start, end=p.end)
+            for p in searcher.index.passages
+            if p.doc_id == doc_id
+        ],
+    )
+
+
+@router.get("/v1/passages/{passage_id}", response_model=StoredPassageOut, tags=["documents"])
+def get_passage(passage_id: str, searcher: SearcherDep) -> StoredPassageOut:
+    """One passage by id."""
+    passage = searcher.passage(passage_id)
+    if passage is None:
+        raise ApiError(404, "passage_not_found", f"There is no passage with id {passage_id!r}.")
+    return StoredPassageOut(
+        id=passage.id,
+        doc_id=passage.doc_id,
+        text=passage.text,
+        start=passage.start,
+        end=passage.end,
+    )

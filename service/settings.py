@@ -1,0 +1,39 @@
+"""Settings: one typed object, read from SAYSO_* environment variables and CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.store import BuildSettings
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+class Settings(BaseSettings):
+    """Every knob of sayso. Field descriptions double as CLI help and README rows."""
+
+    model_config = SettingsConfigDict(env_prefix="SAYSO_", extra="ignore")
+
+    seeds_dir: Path = Field(Path("seeds"), description="Directory of articles to index")
+    index_dir: Path = Field(Path("var/index"), description="Where the index lives")
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Embedding model: the bundled all-MiniLM-L6-v2 (offline), "
+        "or any sentence-transformers name or path",
+    )
+    host: str = Field("127.0.0.1", description="Address `sayso serve` binds to")
+    port: int = Field(8000, ge=0, le=65535, description="Port `sayso serve` listens on")
+    api_key: str | None = Field(
+        None, description="When set, write endpoints need `Authorization: Bearer <key>`"
+    )
+    mode: Mode = Field("hybrid", description="Default retrieval mode")
+    fusion: str = Field("rrf", description="Hybrid fusion method: rrf, minmax or zscore")
+    max_words: int = Field(120, ge=10, le=2000, description="Passage word budget")
+    log_level: str = Field("info", description="Log level of the service")
+
+    def build_settings(self) -> BuildSettings:
+        return BuildSettings(model=self.model, max_words=self.max_words)

@@ -1,0 +1,94 @@
+"""Shared fixtures: a deterministic fake encoder and indexes built once per session."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import update_index
+from index.documents import Document, load_documents
+from index.search import Searcher
+from index.store import BuildSettings, Index
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SEED_ID = "china-daily-new-quality-productive-forces"
+FAKE_MODEL = "fake-hash-encoder"
+
+
+class FakeEncoder:
+    """Bag of word prefixes hashed into 512 dimensions: deterministic, fast, a little semantic."""
+
+    dimension = 512
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.blake2b(word[:5].encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % self.dimension] += 1.0
+            out[row, 0] += 1e-3  # never a zero vector
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="session")
+def seed_documents() -> list[Document]:
+    return load_documents(SEEDS)
+
+
+@pytest.fixture(scope="session")
+def fake_settings() -> BuildSettings:
+    return BuildSettings(model=FAKE_MODEL)
+
+
+@pytest.fixture(scope="session")
+def fake_index(
+    tmp_path_factory: pytest.TempPathFactory,
+    seed_documents: list[Document],
+    fake_settings: BuildSettings,
+) -> Index:
+    root = tmp_path_factory.mktemp("fake-index")
+    return update_index(root, seed_documents, fake_settings, FakeEncoder())
+
+
+@pytest.fixture(scope="session")
+def fake_searcher(fake_index: Index) -> Searcher:
+    return Searcher(fake_index, FakeEncoder())
+
+
+@pytest.fixture()
+def seeds_copy(tmp_path: Path) -> Path:
+    """A private copy of seeds/ that a test may change."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def real_encoder() -> object:
+    from index.dense import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder()
+
+
+@pytest.fixture(scope="session")
+def real_index(
+    tmp_path_factory: pytest.TempPathFactory, seed_documents: list[Document], real_encoder: object
+) -> Index:
+    root = tmp_path_factory.mktemp("real-index")
+    return update_index(root, seed_documents, BuildSettings(), real_encoder)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def real_searcher(real_index: Index, real_encoder: object) -> Searcher:
+    return Searcher(real_index, real_encoder)  # type: ignore[arg-type]

@@ -1,0 +1,79 @@
+"""The sayso command line, run in-process with the fake encoder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service import cli
+from tests.conftest import FakeEncoder
+
+
+@pytest.fixture(autouse=True)
+def fake_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "load_encoder", lambda settings: FakeEncoder())
+
+
+@pytest.fixture()
+def env(tmp_path: Path, seeds_copy: Path) -> dict[str, str]:
+    return {
+        "SAYSO_SEEDS_DIR": str(seeds_copy),
+        "SAYSO_INDEX_DIR": str(tmp_path / "index"),
+        "SAYSO_MODEL": "fake-hash-encoder",
+    }
+
+
+runner = CliRunner()
+
+
+def test_help_lists_commands() -> None:
+    result = runner.invoke(cli.app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("build", "ask", "serve"):
+        assert command in result.output
+
+
+def test_build_then_ask_json(env: dict[str, str]) -> None:
+    built = runner.invoke(cli.app, ["build"], env=env)
+    assert built.exit_code == 0, built.output
+    assert Path(env["SAYSO_INDEX_DIR"], "CURRENT").is_file()
+    asked = runner.invoke(cli.app, ["ask", "venture capital fund", "--k", "2", "--json"], env=env)
+    assert asked.exit_code == 0, asked.output
+    body = json.loads(asked.stdout)
+    assert len(body["passages"]) == 2
+    assert "venture capital" in body["passages"][0]["text"]
+
+
+def test_ask_readable_output(env: dict[str, str]) -> None:
+    result = runner.invoke(
+        cli.app, ["ask", "Roland Berger", "--mode", "lexical", "--k", "1"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1. ")
+    assert "Roland Berger" in result.stdout
+
+
+def test_flags_override_environment(env: dict[str, str], tmp_path: Path) -> None:
+    other = tmp_path / "flag-index"
+    result = runner.invoke(cli.app, ["build", "--index", str(other)], env=env)
+    assert result.exit_code == 0, result.output
+    assert (other / "CURRENT").is_file()
+    assert not Path(env["SAYSO_INDEX_DIR"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "x", "--mode", "bogus"], "mode"),
+        (["ask", "   "], "question is empty"),
+        (["build", "--seeds", "/no/such/dir"], "does not exist"),
+    ],
+)
+def test_user_mistakes_are_one_line(env: dict[str, str], args: list[str], message: str) -> None:
+    result = runner.invoke(cli.app, args, env=env)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,97 @@
+"""The on-disk index: atomic versions, manifest checks, incremental rebuilds, damage."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from index.build import is_current, update_index
+from index.documents import load_documents
+from index.store import SCHEMA_VERSION, BuildSettings, IndexStoreError, current_version, read_index
+from tests.conftest import FakeEncoder
+
+
+def test_index_round_trips(tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings) -> None:
+    documents = load_documents(seeds_copy)
+    built = update_index(tmp_path, documents, fake_settings, FakeEncoder())
+    loaded = read_index(tmp_path, model=fake_settings.model)
+    assert loaded.passages == built.passages
+    assert loaded.manifest == built.manifest
+    assert loaded.dense.vectors() == pytest.approx(built.dense.vectors())
+    version = current_version(tmp_path)
+    assert version is not None
+    names = {p.name for p in version.iterdir()}
+    assert {"manifest.json", "documents.jsonl", "passages.jsonl", "dense.faiss", "lexical"} <= names
+    assert not list(version.rglob("*.pkl"))
+    assert is_current(tmp_path, documents, fake_settings)
+
+
+def test_rebuild_embeds_only_changed_documents(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings
+) -> None:
+    (seeds_copy / "other.txt").write_text("A second story.\n\nIt has two paragraphs.", "utf-8")
+    encoder = FakeEncoder()
+    first = update_index(tmp_path, load_documents(seeds_copy), fake_settings, encoder)
+    embedded_first = sum(encoder.calls)
+
+    encoder.calls.clear()
+    (seeds_copy / "other.txt").write_text("A changed story.", "utf-8")
+    second = update_index(tmp_path, load_documents(seeds_copy), fake_settings, encoder)
+    changed = [p for p in second.passages if p.doc_id == "other"]
+    assert sum(encoder.calls) == len(changed) + sum(len(p.sentences) for p in changed)
+    assert sum(encoder.calls) < embedded_first
+    unchanged = [p for p in first.passages if p.doc_id != "other"]
+    assert [p for p in second.passages if p.doc_id != "other"] == unchanged
+
+
+def test_model_mismatch_is_refused_with_the_fix(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings
+) -> None:
+    update_index(tmp_path, load_documents(seeds_copy), fake_settings, FakeEncoder())
+    with pytest.raises(IndexStoreError, match="sayso build"):
+        read_index(tmp_path, model="another-model")
+
+
+def test_schema_mismatch_is_refused(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings
+) -> None:
+    update_index(tmp_path, load_documents(seeds_copy), fake_settings, FakeEncoder())
+    version = current_version(tmp_path)
+    assert version is not None
+    manifest = version / "manifest.json"
+    manifest.write_text(
+        manifest.read_text().replace(
+            f'"schema_version": {SCHEMA_VERSION}', f'"schema_version": {SCHEMA_VERSION + 1}'
+        )
+    )
+    with pytest.raises(IndexStoreError, match="schema"):
+        read_index(tmp_path)
+    assert not is_current(tmp_path, load_documents(seeds_copy), fake_settings)
+
+
+def test_settings_change_makes_the_index_stale(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings
+) -> None:
+    documents = load_documents(seeds_copy)
+    update_index(tmp_path, documents, fake_settings, FakeEncoder())
+    assert not is_current(tmp_path, documents, replace(fake_settings, max_words=60))
+
+
+@pytest.mark.parametrize("name", ["passages.jsonl", "dense.faiss", "manifest.json"])
+def test_damaged_files_are_named(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings, name: str
+) -> None:
+    update_index(tmp_path, load_documents(seeds_copy), fake_settings, FakeEncoder())
+    version = current_version(tmp_path)
+    assert version is not None
+    target = version / name
+    target.write_bytes(target.read_bytes()[: len(target.read_bytes()) // 2])
+    with pytest.raises(IndexStoreError, match="rebuild"):
+        read_index(tmp_path)
+
+
+def test_missing_index_says_how_to_build(tmp_path: Path) -> None:
+    with pytest.raises(IndexStoreError, match="sayso build"):
+        read_index(tmp_path / "nothing")
