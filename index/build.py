@@ -81,7 +81,9 @@ def build_index(
     """An in-memory index of `documents`; reuses vectors of documents unchanged in `previous`."""
     reuse = _reusable(previous, settings)
     old_vectors = previous.dense.vectors() if previous and reuse else None
-    old_sentence_rows = _sentence_rows(previous.passages) if previous and reuse else []
+    old_sentence_rows = (
+        _sentence_rows(previous.passages, settings.sentence_vectors) if previous and reuse else []
+    )
 
     passages: list[Passage] = []
     vectors: list[np.ndarray | None] = []
@@ -104,8 +106,9 @@ def build_index(
             sentence_vectors.append(None)
 
     passage_matrix, sentence_matrix = _fill_vectors(
-        encoder, documents, passages, vectors, sentence_vectors, progress
+        encoder, documents, passages, vectors, sentence_vectors, settings, progress
     )
+    documents_by_id = {d.id: d for d in documents}
     manifest = new_manifest(documents, len(passages), passage_matrix.shape[1], settings)
     return Index(
         manifest=manifest,
@@ -114,17 +117,25 @@ def build_index(
         dense=DenseIndex.from_vectors(passage_matrix),
         sentence_vectors=sentence_matrix,
         lexical=LexicalIndex.build(
-            [p.text for p in passages], stem=settings.stem, stopwords=settings.stopwords
+            [indexed_text(p, documents_by_id, settings) for p in passages],
+            stem=settings.stem,
+            stopwords=settings.stopwords,
         ),
         path=Path(),
     )
 
 
-def _sentence_rows(passages: Sequence[Passage]) -> list[int]:
+def indexed_text(passage: Passage, documents: dict[str, Document], settings: BuildSettings) -> str:
+    """What gets embedded and BM25-indexed for a passage: its text, after the title if asked."""
+    title = documents[passage.doc_id].title if settings.title_context else ""
+    return f"{title}\n\n{passage.text}" if title else passage.text
+
+
+def _sentence_rows(passages: Sequence[Passage], stored: bool = True) -> list[int]:
     """Start row of each passage's sentences in the sentence matrix, plus the total at the end."""
     rows = [0]
     for passage in passages:
-        rows.append(rows[-1] + len(passage.sentences))
+        rows.append(rows[-1] + (len(passage.sentences) if stored else 0))
     return rows
 
 
@@ -134,14 +145,18 @@ def _fill_vectors(
     passages: list[Passage],
     vectors: list[np.ndarray | None],
     sentence_vectors: list[np.ndarray | None],
+    settings: BuildSettings,
     progress: Progress | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Embed every passage (and its sentences) that has no vector yet, in one batch."""
-    texts_by_doc = {d.id: d.text for d in documents}
+    by_id = {d.id: d for d in documents}
     todo = [i for i, v in enumerate(vectors) if v is None]
-    texts = [passages[i].text for i in todo]
+    texts = [indexed_text(passages[i], by_id, settings) for i in todo]
     sentence_texts = [
-        texts_by_doc[passages[i].doc_id][s:e] for i in todo for s, e in passages[i].sentences
+        by_id[passages[i].doc_id].text[s:e]
+        for i in todo
+        if settings.sentence_vectors
+        for s, e in passages[i].sentences
     ]
     if not passages:
         raise IndexStoreError("no passages to index: the seeds directory holds no article text")
@@ -150,13 +165,15 @@ def _fill_vectors(
     sentence_start = len(texts)
     for n, i in enumerate(todo):
         vectors[i] = fresh[n]
-        count = len(passages[i].sentences)
+        count = len(passages[i].sentences) if settings.sentence_vectors else 0
         sentence_vectors[i] = fresh[sentence_start : sentence_start + count]
         sentence_start += count
+    passage_matrix = np.vstack([v for v in vectors if v is not None])
+    sentence_matrix = np.vstack([v for v in sentence_vectors if v is not None])
     return (
-        np.ascontiguousarray(np.vstack([v for v in vectors if v is not None]), dtype=np.float32),
-        np.ascontiguousarray(
-            np.vstack([v for v in sentence_vectors if v is not None]), dtype=np.float32
+        np.ascontiguousarray(passage_matrix, dtype=np.float32),
+        np.ascontiguousarray(sentence_matrix, dtype=np.float32).reshape(
+            -1, passage_matrix.shape[1]
         ),
     )
 

@@ -69,8 +69,9 @@ class Searcher:
         for row, passage in enumerate(index.passages):
             self._doc_rows.setdefault(passage.doc_id, []).append(row)
         self._vectors = index.dense.vectors()
-        starts = np.cumsum([0] + [len(p.sentences) for p in index.passages])
-        self._sentence_starts: np.ndarray = starts
+        self._sentence_starts: np.ndarray | None = None
+        if index.settings.sentence_vectors:
+            self._sentence_starts = np.cumsum([0] + [len(p.sentences) for p in index.passages])
 
     def passage(self, passage_id: str) -> Passage | None:
         row = self._rows.get(passage_id)
@@ -178,10 +179,11 @@ class Searcher:
         """The passage's sentences that best match the question, in text order.
 
         With a question vector: the most similar sentence and any within HIGHLIGHT_MARGIN
-        cosine of it. Without one (lexical mode): the sentences sharing the most query terms.
+        cosine of it. Without (lexical mode, or no sentence vectors stored): the sentences
+        sharing the most query terms.
         """
         sentences = self.index.passages[row].sentences
-        if query is not None:
+        if query is not None and self._sentence_starts is not None:
             begin, end = self._sentence_starts[row], self._sentence_starts[row + 1]
             sims = self.index.sentence_vectors[begin:end] @ query
             keep = sims >= sims.max() - HIGHLIGHT_MARGIN

@@ -54,6 +54,8 @@ class BuildSettings:
     min_words: int = 25
     stem: str = "english"
     stopwords: str = "en"
+    title_context: bool = False  # embed and BM25-index each passage as "title\n\ntext"
+    sentence_vectors: bool = True  # also embed every sentence (highlights, sentence scoring)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,6 +4,7 @@ These check the data, not the retrieval system: every expected answer string
 is copied exactly from the seed article and pins down a single paragraph,
 ids are unique, required fields are present and the sets are big enough.
 """
+
 import json
 import re
 from pathlib import Path
@@ -39,9 +40,11 @@ def paragraphs():
 
 
 def answered_sets():
-    return [("dev_questions.jsonl", r) for r in load("dev_questions.jsonl")] + [
-        ("heldout_questions.jsonl", r) for r in load("heldout_questions.jsonl")
-    ] + [("conversations.jsonl", r) for r in load("conversations.jsonl")]
+    return (
+        [("dev_questions.jsonl", r) for r in load("dev_questions.jsonl")]
+        + [("heldout_questions.jsonl", r) for r in load("heldout_questions.jsonl")]
+        + [("conversations.jsonl", r) for r in load("conversations.jsonl")]
+    )
 
 
 @pytest.mark.parametrize("name,minimum", sorted(MINIMUMS.items()))
@@ -54,12 +57,15 @@ def test_ids_unique_across_all_sets():
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("name,prefix", [
-    ("dev_questions.jsonl", "dev-"),
-    ("heldout_questions.jsonl", "held-"),
-    ("unanswerable.jsonl", "neg-"),
-    ("conversations.jsonl", "conv-"),
-])
+@pytest.mark.parametrize(
+    "name,prefix",
+    [
+        ("dev_questions.jsonl", "dev-"),
+        ("heldout_questions.jsonl", "held-"),
+        ("unanswerable.jsonl", "neg-"),
+        ("conversations.jsonl", "conv-"),
+    ],
+)
 def test_id_prefixes(name, prefix):
     for r in load(name):
         assert r["id"].startswith(prefix), r["id"]

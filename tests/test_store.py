@@ -95,3 +95,22 @@ def test_damaged_files_are_named(
 def test_missing_index_says_how_to_build(tmp_path: Path) -> None:
     with pytest.raises(IndexStoreError, match="sayso build"):
         read_index(tmp_path / "nothing")
+
+
+def test_title_context_and_no_sentence_vectors(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings
+) -> None:
+    from index.search import Searcher
+
+    settings = replace(fake_settings, title_context=True, sentence_vectors=False)
+    encoder = FakeEncoder()
+    built = update_index(tmp_path, load_documents(seeds_copy), settings, encoder)
+    assert sum(encoder.calls) == len(built.passages)
+    assert built.sentence_vectors.shape == (0, FakeEncoder.dimension)
+    loaded = read_index(tmp_path)
+    hit = Searcher(loaded, encoder).search("venture capital", k=1).hits[0]
+    assert (
+        hit.highlights
+        and "venture capital"
+        in loaded.documents[hit.passage.doc_id].text[hit.highlights[0][0] : hit.highlights[0][1]]
+    )
