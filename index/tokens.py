@@ -25,6 +25,7 @@ class TokenizerCounter:
         self.path = path
         self._tokenizer = Tokenizer.from_file(str(path))
         self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
 
     def __call__(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
