@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 SAYSO  := $(VENV)/bin/sayso
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test test-fast lint format eval bench clean
+.PHONY: install browser serve test test-fast lint format eval bench clean
 
 install: $(STAMP)
 
@@ -19,8 +19,12 @@ $(STAMP): pyproject.toml
 serve: install
 	$(SAYSO) serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
+## make browser: Debian's chromium for the end-to-end page test (as root; idempotent).
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
 ## make test: every tier (fast, real model, end to end).
-test: install
+test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install
