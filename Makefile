@@ -31,16 +31,20 @@ test-fast: install
 	$(PY) -m pytest -m "not model and not e2e and not slow" $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check index service evals tests
-	$(VENV)/bin/ruff format --check index service evals tests
+	$(VENV)/bin/ruff check index service evals tests bench
+	$(VENV)/bin/ruff format --check index service evals tests bench
 	$(VENV)/bin/mypy
 
 format: install
-	$(VENV)/bin/ruff format index service evals tests
-	$(VENV)/bin/ruff check --fix index service evals tests
+	$(VENV)/bin/ruff format index service evals tests bench
+	$(VENV)/bin/ruff check --fix index service evals tests bench
 
 eval: install
 	$(SAYSO) eval evals/data/dev_questions.jsonl --mode hybrid,dense,lexical
+
+## make bench: latency, throughput, start-up, memory and build speed of a real server.
+bench: install
+	$(PY) bench/serve.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
