@@ -76,7 +76,7 @@ def request_id(scope: Scope) -> str:
     """The caller's X-Request-ID when well formed, else a fresh one."""
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate = bytes(value).decode("latin-1")
             if _WELL_FORMED_ID.match(candidate):
                 return candidate
     return uuid.uuid4().hex
