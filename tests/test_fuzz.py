@@ -7,8 +7,8 @@ Every generated request, valid or not, must get a non-5xx answer that matches th
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
