@@ -38,5 +38,9 @@ format: install
 eval: install
 	$(SAYSO) eval evals/data/dev_questions.jsonl --mode hybrid,dense,lexical
 
+## make bench [URL=http://127.0.0.1:8000] [DURATION=30]: load drill against a running `make serve`.
+bench: install
+	$(PY) bench/load.py --url $(or $(URL),http://127.0.0.1:8000) --duration $(or $(DURATION),30)
+
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
