@@ -39,7 +39,9 @@ def requests_for(paths: set[str]) -> list[tuple[str, str, dict[str, Any]]]:
     mix: list[tuple[str, str, dict[str, Any]]] = [
         ("POST", "/v1/search", {"json": {"question": q, "k": 5}}) for q in QUESTIONS
     ]
-    mix += [("GET", "/v1/search", {"params": {"q": q, "k": 3, "mode": "lexical"}}) for q in QUESTIONS]
+    mix += [
+        ("GET", "/v1/search", {"params": {"q": q, "k": 3, "mode": "lexical"}}) for q in QUESTIONS
+    ]
     if "/v1/quotes" in paths:
         mix += [("GET", "/v1/quotes", {"params": {"q": "innovation", "limit": 5}})]
     if "/v1/context" in paths:
@@ -129,7 +131,7 @@ def main() -> int:
         parser.error("load drills run against loopback only")
     args.duration = min(args.duration, 300.0)
     report = asyncio.run(run(args))
-    print(json.dumps(report, indent=2))  # noqa: T201
+    print(json.dumps(report, indent=2))
     return 0 if report["errors"] == 0 and report["update"].startswith(("200", "201")) else 1
 
 

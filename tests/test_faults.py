@@ -135,8 +135,16 @@ def write_corpus(seeds: Path, count: int, variant: str) -> None:
 def start_build(seeds: Path, root: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), SAYSO_MODEL=FAKE_MODEL)
     return subprocess.Popen(
-        [sys.executable, "-c", "from service.cli import main; main()", "build"]
-        + ["--seeds", str(seeds), "--index", str(root)],
+        [
+            sys.executable,
+            "-c",
+            "from service.cli import main; main()",
+            "build",
+            "--seeds",
+            str(seeds),
+            "--index",
+            str(root),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

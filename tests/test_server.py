@@ -34,8 +34,16 @@ def start_server(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
         SAYSO_SEEDS_DIR=str(ROOT / "seeds"),
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", "from service.cli import main; main()", "serve"]
-        + ["--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            "from service.cli import main; main()",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
