@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 SAYSO  := $(VENV)/bin/sayso
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser serve test test-fast lint format eval bench clean
+
+.PHONY: install browser serve test test-fast lint format eval bench load clean
 
 install: $(STAMP)
 
@@ -45,6 +46,10 @@ eval: install
 ## make bench: latency, throughput, start-up, memory and build speed of a real server.
 bench: install
 	$(PY) bench/serve.py
+
+## make load [URL=http://127.0.0.1:8000] [DURATION=30]: load drill (mixed traffic, update midway) against a running `make serve`.
+load: install
+	$(PY) bench/load.py --url $(or $(URL),http://127.0.0.1:8000) --duration $(or $(DURATION),30)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

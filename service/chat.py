@@ -9,6 +9,8 @@ from fastapi import APIRouter
 from index.context import Citation, available_quotes, build_context
 from index.conversation import Message, Rewrite, fused_search, queries, rewrite
 from service.deps import SearcherDep, SettingsDep, TokenCounterDep
+from service.errors import ApiError
+from service.limits import check_k, check_question
 from service.routes import ERRORS
 from service.schemas import (
     MAX_K,
@@ -24,6 +26,26 @@ from service.schemas import (
 router = APIRouter(responses=ERRORS, tags=["chat"])
 
 SEARCH_TOOL = "search_news"
+
+
+def _check_limits(body: ContextRequest, settings: Any) -> None:
+    """The configured limits: k, question length, number of messages (422 / the error shape)."""
+    check_k(body.k, settings)
+    if body.question is not None:
+        check_question(body.question, settings)
+    if body.messages is not None:
+        if len(body.messages) > settings.max_messages:
+            message = (
+                f"must hold at most {settings.max_messages} messages, got {len(body.messages)}"
+            )
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"Invalid 'messages': {message}; send only the recent turns.",
+                [{"field": "messages", "message": message}],
+            )
+        last = max(n for n, m in enumerate(body.messages) if m.role == "user")
+        check_question(body.messages[last].content, settings, field=f"messages.{last}.content")
 
 
 def _rewrite(body: ContextRequest) -> Rewrite:
@@ -82,6 +104,7 @@ def context(
     index/conversation.py); `context` fits in `max_tokens` of the embedding model's
     tokenizer; `[n]` in `context` is citation `n`.
     """
+    _check_limits(body, settings)
     rewritten = _rewrite(body)
     hits = fused_search(
         searcher,

@@ -6,13 +6,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from service.settings import Mode
+from service.settings import K_CEILING, QUESTION_CEILING, Mode, Settings
 
-MAX_QUESTION_CHARS = 2000
-MAX_K = 50
-MAX_MESSAGES = 50
+MAX_MESSAGES = 1000  # hard ceiling; SAYSO_MAX_MESSAGES is the limit in force
 MAX_MESSAGE_CHARS = 8000
 DEFAULT_MAX_TOKENS = 800
+# The defaults; the limits in force are Settings.max_question_chars and max_k, checked by
+# service.limits (the schema only carries hard ceilings so the settings can raise them).
+MAX_QUESTION_CHARS: int = Settings.model_fields["max_question_chars"].default
+MAX_K: int = Settings.model_fields["max_k"].default
+DOC_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$"
 
 
 def _meaningful(text: str) -> str:
@@ -23,10 +26,31 @@ def _meaningful(text: str) -> str:
     return text.strip()
 
 
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
 Question = Annotated[
-    str, Field(min_length=1, max_length=MAX_QUESTION_CHARS), AfterValidator(_meaningful)
+    str,
+    Field(
+        min_length=1,
+        max_length=QUESTION_CEILING,
+        description=f"The question; at most SAYSO_MAX_QUESTION_CHARS characters "
+        f"(default {MAX_QUESTION_CHARS})",
+    ),
+    AfterValidator(_meaningful),
 ]
-K = Annotated[int, Field(ge=1, le=MAX_K, description="How many passages to return")]
+K = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=K_CEILING,
+        description=f"How many passages to return, 1 to SAYSO_MAX_K (default {MAX_K})",
+    ),
+]
+Metadata = Annotated[str, Field(max_length=2000), AfterValidator(_no_nul)]
 
 
 class SearchRequest(BaseModel):
@@ -40,6 +64,32 @@ class SearchRequest(BaseModel):
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
         None, max_length=1000, description="Only search these documents"
     )
+
+
+class DocumentIn(BaseModel):
+    """An article to add, or to replace the article with the same id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(
+        pattern=DOC_ID_PATTERN,
+        description="Letters, digits, '.', '_' or '-', at most 128, starting alphanumeric",
+    )
+    text: Annotated[str, Field(min_length=1), AfterValidator(_meaningful)]
+    title: Metadata = ""
+    source: Metadata = ""
+    url: Metadata = ""
+    published: Metadata = ""
+
+
+class DocumentWriteOut(BaseModel):
+    """What a write did, and the index version now serving."""
+
+    id: str
+    status: str = Field(description="created, replaced, unchanged or deleted")
+    index_id: str
+    documents: int
+    passages: int
 
 
 class SpanOut(BaseModel):

@@ -191,3 +191,18 @@ def test_page_and_assets_are_served(client: TestClient) -> None:
     for asset in assets:
         assert client.get(asset).status_code == 200
     assert_error(client.get("/static/missing.js"), 404, "not_found")
+
+
+def test_configured_limits_apply_to_context(fake_searcher: Searcher) -> None:
+    turns = [{"role": "user", "content": "first"}, {"role": "assistant", "content": "ok"}] * 3
+    with make_client(fake_searcher, max_messages=4, max_question_chars=20, max_k=3) as client:
+        assert_error(client.post("/v1/context", json={"messages": turns}), 422, "invalid_request")
+        long_turn = [{"role": "user", "content": "x" * 21}]
+        assert_error(
+            client.post("/v1/context", json={"messages": long_turn}), 422, "invalid_request"
+        )
+        assert_error(
+            client.post("/v1/context", json={"question": "ok", "k": 4}), 422, "invalid_request"
+        )
+        ok = client.post("/v1/context", json={"messages": turns[:3], "k": 3})
+        assert ok.status_code == 200, ok.text
