@@ -84,12 +84,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--docs", type=int, default=1000, help="abstracts for throughput"
-    )
-    parser.add_argument(
-        "--runs", type=int, default=200, help="timed single-question encodes"
-    )
+    parser.add_argument("--docs", type=int, default=1000, help="abstracts for throughput")
+    parser.add_argument("--runs", type=int, default=200, help="timed single-question encodes")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--backends", default="torch,onnx,onnx-int8")
@@ -98,16 +94,12 @@ def main() -> None:
     model_dir = bundled_model_path()
     abstracts = load_abstracts(args.corpus, args.docs)
     backends = args.backends.split(",")
-    print(
-        f"cpus={os.cpu_count()} loadavg={os.getloadavg()[0]:.2f} docs={len(abstracts)}"
-    )
+    print(f"cpus={os.cpu_count()} loadavg={os.getloadavg()[0]:.2f} docs={len(abstracts)}")
 
     with tempfile.TemporaryDirectory() as cache:
         out = Path(cache)
         export_s = {"torch": 0.0, "onnx": timed(lambda: export_onnx(model_dir, out))}
-        export_s["onnx-int8"] = timed(
-            lambda: export_onnx(model_dir, out, quantize=True)
-        )
+        export_s["onnx-int8"] = timed(lambda: export_onnx(model_dir, out, quantize=True))
         factories: dict[str, Callable[[], Encoder]] = {
             "torch": lambda: SentenceTransformerEncoder(str(model_dir)),
             "onnx": lambda: OnnxEncoder(model_dir, out / "model.onnx"),
@@ -119,16 +111,12 @@ def main() -> None:
         latencies = interleaved_latency_ms(encoders, args.runs, args.warmup)
         rates = interleaved_rate(encoders, abstracts, rounds=4)
 
-    print(
-        "export s: fp32 = load + torch.onnx.export; int8 = pre-process + quantise only"
-    )
+    print("export s: fp32 = load + torch.onnx.export; int8 = pre-process + quantise only")
     print(f"{'backend':<10} {'export s':>9} {'p50 ms':>8} {'p90 ms':>8} {'docs/s':>8}")
     for name in backends:
         p50 = statistics.median(latencies[name])
         p90 = percentile(latencies[name], 0.9)
-        print(
-            f"{name:<10} {export_s[name]:>9.1f} {p50:>8.2f} {p90:>8.2f} {rates[name]:>8.1f}"
-        )
+        print(f"{name:<10} {export_s[name]:>9.1f} {p50:>8.2f} {p90:>8.2f} {rates[name]:>8.1f}")
     print(f"loadavg at end={os.getloadavg()[0]:.2f}")
 
 

@@ -26,9 +26,7 @@ def _onnx(model: str, cache_dir: Path | None, *, quantize: bool) -> Encoder:
     if not model_dir.is_dir():
         raise ValueError(f"the ONNX backends need a local model folder, got {model!r}")
     if cache_dir is None:
-        raise ValueError(
-            "the ONNX backends need a cache_dir to hold the exported model"
-        )
+        raise ValueError("the ONNX backends need a cache_dir to hold the exported model")
     return OnnxEncoder(model_dir, ensure_onnx(model_dir, cache_dir, quantize=quantize))
 
 

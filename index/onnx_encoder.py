@@ -45,9 +45,7 @@ def max_seq_length(model_dir: Path) -> int:
         value = json.loads(config.read_text()).get("max_seq_length")
         if value:
             return int(value)
-    return int(
-        json.loads((model_dir / "config.json").read_text())["max_position_embeddings"]
-    )
+    return int(json.loads((model_dir / "config.json").read_text())["max_position_embeddings"])
 
 
 def source_fingerprint(model_dir: Path) -> str:
@@ -57,9 +55,7 @@ def source_fingerprint(model_dir: Path) -> str:
         path = model_dir / name
         if path.is_file():
             digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for weights in sorted(model_dir.glob("*.safetensors")) + sorted(
-        model_dir.glob("*.bin")
-    ):
+    for weights in sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin")):
         digest.update(f"{weights.name}:{weights.stat().st_size}\0".encode())
     return digest.hexdigest()
 
@@ -68,16 +64,12 @@ def source_fingerprint(model_dir: Path) -> str:
 def _atomic_target(target: Path) -> Iterator[Path]:
     """A temporary path beside `target`, renamed onto it only if the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
-        os.chmod(
-            tmp, 0o644
-        )  # mkstemp makes 0600; a cached model should read like any file
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a cached model should read like any file
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -111,18 +103,14 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
     from transformers import AutoModel
 
     # Eager attention traces to plain MatMul/Softmax, which ONNX Runtime fuses itself.
-    model = AutoModel.from_pretrained(
-        str(model_dir), attn_implementation="eager"
-    ).eval()
+    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(
-            self, input_ids: Any, attention_mask: Any, token_type_ids: Any
-        ) -> Any:
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             out = self.inner(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
@@ -131,9 +119,7 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
             return out.last_hidden_state
 
     # A padded example, so the traced graph keeps the attention-mask path.
-    input_ids = torch.tensor(
-        [[101, 2023, 2003, 1037, 3231, 102], [101, 7592, 102, 0, 0, 0]]
-    )
+    input_ids = torch.tensor([[101, 2023, 2003, 1037, 3231, 102], [101, 7592, 102, 0, 0, 0]])
     attention_mask = (input_ids != 0).long()
     token_type_ids = torch.zeros_like(input_ids)
     axes = {0: "batch", 1: "sequence"}
@@ -259,9 +245,7 @@ class OnnxEncoder:
         self._tokenizer: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         # tokenizer.json may carry its own fixed padding/truncation (MiniLM's says 128): override.
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
-        pad_token = (
-            self._tokenizer.padding["pad_token"] if self._tokenizer.padding else "[PAD]"
-        )
+        pad_token = self._tokenizer.padding["pad_token"] if self._tokenizer.padding else "[PAD]"
         pad_id = self._tokenizer.token_to_id(pad_token) or 0
         self._tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
         self._session: Any = ort.InferenceSession(
@@ -270,9 +254,7 @@ class OnnxEncoder:
             providers=["CPUExecutionProvider"],
         )
         self._inputs = [i.name for i in self._session.get_inputs()]
-        self.dimension = int(
-            json.loads((model_dir / "config.json").read_text())["hidden_size"]
-        )
+        self.dimension = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit float32 vectors, shape (len(texts), dimension), in the order of `texts`."""
@@ -291,14 +273,10 @@ class OnnxEncoder:
         encodings = self._tokenizer.encode_batch(texts)
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array(
-                [e.attention_mask for e in encodings], dtype=np.int64
-            ),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        (hidden,) = self._session.run(
-            [OUTPUT_NAME], {k: feeds[k] for k in self._inputs}
-        )
+        (hidden,) = self._session.run([OUTPUT_NAME], {k: feeds[k] for k in self._inputs})
         mask = feeds["attention_mask"][:, :, None].astype(np.float32)
         summed = (hidden * mask).sum(axis=1)
         return np.asarray(summed / np.maximum(mask.sum(axis=1), 1e-9), dtype=np.float32)

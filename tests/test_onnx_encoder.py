@@ -57,8 +57,8 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def torch_vectors() -> np.ndarray:
-    return SentenceTransformerEncoder().encode(TEXTS)
+def torch_vectors(real_encoder: SentenceTransformerEncoder) -> np.ndarray:
+    return real_encoder.encode(TEXTS)
 
 
 @pytest.fixture(scope="session")
@@ -113,9 +113,7 @@ def test_int8_close_to_torch(int8: OnnxEncoder, torch_vectors: np.ndarray) -> No
 
 @pytest.mark.model
 @pytest.mark.parametrize("variant", ["fp32", "int8"])
-def test_shape_dtype_and_unit_rows(
-    variant: str, request: pytest.FixtureRequest
-) -> None:
+def test_shape_dtype_and_unit_rows(variant: str, request: pytest.FixtureRequest) -> None:
     encoder: OnnxEncoder = request.getfixturevalue(variant)
     vectors = encoder.encode(TEXTS)
     assert vectors.shape == (len(TEXTS), 384)
@@ -148,9 +146,7 @@ def test_cache_is_reused_and_named_by_variant(
 
 
 @pytest.mark.model
-def test_stale_sidecar_is_not_current(
-    model_dir: Path, tmp_path: Path, cache_dir: Path
-) -> None:
+def test_stale_sidecar_is_not_current(model_dir: Path, tmp_path: Path, cache_dir: Path) -> None:
     fake = tmp_path / FP32_FILE
     fake.write_bytes(b"not a model")
     assert not is_current(fake, model_dir)  # no sidecar
@@ -162,6 +158,4 @@ def test_stale_sidecar_is_not_current(
 @pytest.mark.model
 def test_load_encoder_uses_the_cache(cache_dir: Path, fp32: OnnxEncoder) -> None:
     encoder = load_encoder("all-MiniLM-L6-v2", backend="onnx", cache_dir=cache_dir)
-    np.testing.assert_allclose(
-        encoder.encode(TEXTS[:4]), fp32.encode(TEXTS[:4]), atol=1e-6
-    )
+    np.testing.assert_allclose(encoder.encode(TEXTS[:4]), fp32.encode(TEXTS[:4]), atol=1e-6)
