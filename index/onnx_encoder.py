@@ -24,6 +24,8 @@ INT8_FILE = "model-int8.onnx"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "last_hidden_state"
 OPSET = 17
+# Bump when the export or quantisation recipe changes, so cached files are remade.
+RECIPE = 1
 # Files whose content decides what the export computes; their hash goes into the sidecar.
 _SOURCE_FILES = (
     "config.json",
@@ -81,21 +83,26 @@ def _write_sidecar(model_path: Path, model_dir: Path) -> None:
         "source": str(model_dir),
         "fingerprint": source_fingerprint(model_dir),
         "opset": OPSET,
+        "recipe": RECIPE,
     }
     with _atomic_target(sidecar) as tmp:
         tmp.write_text(json.dumps(info, indent=2) + "\n")
 
 
 def is_current(model_path: Path, model_dir: Path) -> bool:
-    """True if `model_path` exists and was exported from a model folder like `model_dir`."""
+    """True if `model_path` exists and was made by this recipe from a folder like `model_dir`."""
     sidecar = model_path.with_name(model_path.name + ".json")
     if not (model_path.is_file() and sidecar.is_file()):
         return False
     try:
-        recorded = json.loads(sidecar.read_text()).get("fingerprint")
+        recorded = json.loads(sidecar.read_text())
     except (OSError, ValueError):
         return False
-    return bool(recorded == source_fingerprint(model_dir))
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("recipe") == RECIPE
+        and recorded.get("fingerprint") == source_fingerprint(model_dir)
+    )
 
 
 def _export_fp32(model_dir: Path, target: Path) -> None:
