@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,12 @@ from index.encoders import BACKENDS, load_encoder
 from index.onnx_encoder import (
     FP32_FILE,
     INT8_FILE,
+    RECIPE,
     OnnxEncoder,
     ensure_onnx,
     is_current,
     max_seq_length,
+    source_fingerprint,
 )
 
 LONG = " ".join(
@@ -146,12 +149,17 @@ def test_cache_is_reused_and_named_by_variant(
 
 
 @pytest.mark.model
-def test_stale_sidecar_is_not_current(model_dir: Path, tmp_path: Path, cache_dir: Path) -> None:
+def test_stale_sidecar_is_not_current(model_dir: Path, tmp_path: Path) -> None:
     fake = tmp_path / FP32_FILE
     fake.write_bytes(b"not a model")
     assert not is_current(fake, model_dir)  # no sidecar
     sidecar = tmp_path / (FP32_FILE + ".json")
-    sidecar.write_text('{"fingerprint": "something else"}')
+    fingerprint = source_fingerprint(model_dir)
+    sidecar.write_text(json.dumps({"fingerprint": fingerprint, "recipe": RECIPE}))
+    assert is_current(fake, model_dir)
+    sidecar.write_text(json.dumps({"fingerprint": "something else", "recipe": RECIPE}))
+    assert not is_current(fake, model_dir)
+    sidecar.write_text(json.dumps({"fingerprint": fingerprint, "recipe": RECIPE - 1}))
     assert not is_current(fake, model_dir)
 
 
