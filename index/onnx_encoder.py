@@ -108,7 +108,9 @@ def is_current(model_path: Path, model_dir: Path) -> bool:
 def _export_fp32(model_dir: Path, target: Path) -> None:
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # as dense.py does
     # Eager attention traces to plain MatMul/Softmax, which ONNX Runtime fuses itself.
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
 
