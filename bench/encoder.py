@@ -108,7 +108,9 @@ def main() -> None:
         encoders = {name: factories[name]() for name in backends}
         for encoder in encoders.values():
             encoder.encode(abstracts[:64])
+        print("timing single questions ...", file=sys.stderr, flush=True)
         latencies = interleaved_latency_ms(encoders, args.runs, args.warmup)
+        print("timing batch throughput ...", file=sys.stderr, flush=True)
         rates = interleaved_rate(encoders, abstracts, rounds=4)
 
     print("export s: fp32 = load + torch.onnx.export; int8 = pre-process + quantise only")
