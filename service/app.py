@@ -33,11 +33,10 @@ def load_searcher(settings: Settings) -> Searcher:
 
     With SAYSO_REBUILD_ON_ERROR, an index that cannot be loaded is rebuilt from the seeds.
     """
-    from index.dense import make_encoder
     from index.store import IndexStoreError, read_index
     from service.indexing import open_index
 
-    encoder = make_encoder(settings.model)
+    encoder = settings.make_encoder()
     try:
         index = read_index(settings.index_dir, model=settings.model)
     except IndexStoreError:

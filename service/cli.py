@@ -68,9 +68,7 @@ def user_errors() -> Iterator[None]:
 
 
 def load_encoder(settings: Settings) -> Encoder:
-    from index.dense import make_encoder
-
-    return make_encoder(settings.model)
+    return settings.make_encoder()
 
 
 @contextmanager

@@ -43,7 +43,7 @@ def open_index(
     """The live index, built first when missing, stale (seeds, model or settings changed) or
     `force`d. A damaged or incompatible index raises IndexStoreError naming the file and the
     fix, unless `repair` (default: SAYSO_REBUILD_ON_ERROR) says to rebuild from the seeds.
-    `encoder` may be None when the caller can load one lazily via `make_encoder`.
+    `encoder` may be None when the caller can load one lazily via `settings.make_encoder()`.
     """
     repair = settings.rebuild_on_error if repair is None else repair
     root = settings.index_dir
@@ -65,9 +65,7 @@ def open_index(
     if previous is not None and not force and is_current(root, documents, build):
         return Opened(previous, built=False)
     if encoder is None:
-        from index.dense import make_encoder
-
-        encoder = make_encoder(settings.model)
+        encoder = settings.make_encoder()
     index = update_index(
         root, documents, build, encoder, progress=progress, api_documents=[d.id for d in api]
     )

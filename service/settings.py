@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.store import BuildSettings
+
+if TYPE_CHECKING:
+    from index.dense import Encoder
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -29,6 +32,14 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2",
         description="Embedding model: the bundled all-MiniLM-L6-v2 (offline), "
         "or any sentence-transformers name or path",
+    )
+    encoder: Literal["onnx", "onnx-int8", "torch"] = Field(
+        "onnx",
+        description="Encoder backend: ONNX Runtime (exported locally from the model folder), "
+        "its int8 quantisation, or torch via sentence-transformers",
+    )
+    models_dir: Path = Field(
+        Path("var/models"), description="Where exported ONNX models are cached"
     )
     host: str = Field("127.0.0.1", description="Address `sayso serve` binds to")
     port: int = Field(8000, ge=0, le=65535, description="Port `sayso serve` listens on")
@@ -85,5 +96,16 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    def make_encoder(self) -> Encoder:
+        """The configured encoder (loads the model; exports it to ONNX on first use)."""
+        from index.encoders import load_encoder
+
+        return load_encoder(self.model, self.encoder, self.models_dir / _slug(self.model))
+
     def build_settings(self) -> BuildSettings:
         return BuildSettings(model=self.model, max_words=self.max_words)
+
+
+def _slug(model: str) -> str:
+    """A directory name for a model name or path."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in model.strip("/")) or "model"

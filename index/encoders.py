@@ -1,0 +1,73 @@
+"""Encoders chosen by name: torch (sentence-transformers) or ONNX Runtime fp32/int8 backends."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from index.dense import (
+    DEFAULT_MODEL,
+    Encoder,
+    SentenceTransformerEncoder,
+    resolve_model,
+)
+from index.hashing import HASH_MODEL, HashEncoder
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BACKEND = "onnx"
+
+
+def _torch(model: str, cache_dir: Path | None) -> Encoder:
+    return SentenceTransformerEncoder(model)
+
+
+def _onnx(model: str, cache_dir: Path | None, *, quantize: bool) -> Encoder:
+    from index.onnx_encoder import OnnxEncoder, ensure_onnx
+
+    model_dir = Path(resolve_model(model))
+    if not model_dir.is_dir():
+        log.info("%s is not a local model folder; using the torch backend", model)
+        return SentenceTransformerEncoder(model)
+    if cache_dir is None:
+        raise ValueError("the ONNX backends need a cache_dir to hold the exported model")
+    return OnnxEncoder(model_dir, ensure_onnx(model_dir, cache_dir, quantize=quantize))
+
+
+def _onnx_fp32(model: str, cache_dir: Path | None) -> Encoder:
+    return _onnx(model, cache_dir, quantize=False)
+
+
+def _onnx_int8(model: str, cache_dir: Path | None) -> Encoder:
+    return _onnx(model, cache_dir, quantize=True)
+
+
+BACKENDS: dict[str, Callable[[str, Path | None], Encoder]] = {
+    "torch": _torch,
+    "onnx": _onnx_fp32,
+    "onnx-int8": _onnx_int8,
+}
+
+
+def load_encoder(
+    model: str = DEFAULT_MODEL,
+    backend: str = DEFAULT_BACKEND,
+    cache_dir: Path | None = None,
+) -> Encoder:
+    """An encoder for `model` on `backend`; ONNX backends export into `cache_dir` once.
+
+    `cache_dir` holds `model.onnx` / `model-int8.onnx` for one model (re-exported when the
+    model folder changes); the torch backend ignores it. An unknown backend raises ValueError.
+    A model that is not a local folder (a hub name) runs on torch whatever the backend.
+    `fake-hash-encoder` selects the weightless HashEncoder (tests and fault drills only).
+    """
+    if model == HASH_MODEL:
+        return HashEncoder()
+    try:
+        factory = BACKENDS[backend]
+    except KeyError:
+        raise ValueError(
+            f"unknown encoder backend {backend!r}; choose one of: {', '.join(BACKENDS)}"
+        ) from None
+    return factory(model, cache_dir)

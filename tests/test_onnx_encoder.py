@@ -1,0 +1,169 @@
+"""ONNX Runtime encoder: parity with sentence-transformers, caching, and backend choice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.dense import SentenceTransformerEncoder, bundled_model_path
+from index.encoders import BACKENDS, load_encoder
+from index.onnx_encoder import (
+    FP32_FILE,
+    INT8_FILE,
+    RECIPE,
+    OnnxEncoder,
+    ensure_onnx,
+    is_current,
+    max_seq_length,
+    source_fingerprint,
+)
+
+LONG = " ".join(
+    f"Sentence {i} says that vitamin D supplementation changed fracture risk in cohort {i}."
+    for i in range(60)
+)
+TEXTS = [
+    "Does vitamin D reduce fracture risk?",
+    "hello",
+    "",
+    "   ",
+    "The mitochondria is the powerhouse of the cell.",
+    "BRCA1 mutations increase the lifetime risk of breast and ovarian cancer.",
+    "Café, naïve, façade and résumé carry accents.",
+    "Ünïcödé: Grüße aus München — ¿qué tal? ça va!",
+    "東京は日本の首都です。",
+    "Москва — столица России.",
+    "مرحبا بالعالم",
+    "Emoji 😀🎉 and symbols ∑ ∫ √ ≤ ≥ → ©",
+    "A" * 300,
+    "COVID-19 vaccines elicit neutralising antibodies against SARS-CoV-2 variants.",
+    "i.e., e.g., etc. -- punctuation!!! ??? ...",
+    "1234567890 3.14159 2.71828 1e-9",
+    "Smoking during pregnancy is associated with low birth weight.",
+    "The quick brown fox jumps over the lazy dog.",
+    LONG,
+    LONG + " A different tail that lies beyond the token limit.",
+]
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    return bundled_model_path()
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def torch_vectors(real_encoder: SentenceTransformerEncoder) -> np.ndarray:
+    return real_encoder.encode(TEXTS)
+
+
+@pytest.fixture(scope="session")
+def fp32(model_dir: Path, cache_dir: Path) -> OnnxEncoder:
+    return OnnxEncoder(model_dir, ensure_onnx(model_dir, cache_dir))
+
+
+@pytest.fixture(scope="session")
+def int8(model_dir: Path, cache_dir: Path) -> OnnxEncoder:
+    return OnnxEncoder(model_dir, ensure_onnx(model_dir, cache_dir, quantize=True))
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1)
+
+
+def test_unknown_backend_lists_choices() -> None:
+    with pytest.raises(ValueError) as excinfo:
+        load_encoder("all-MiniLM-L6-v2", backend="tensorflow")
+    message = str(excinfo.value)
+    assert "'tensorflow'" in message
+    for name in BACKENDS:
+        assert name in message
+
+
+def test_onnx_backend_needs_cache_dir() -> None:
+    with pytest.raises(ValueError, match="cache_dir"):
+        load_encoder("all-MiniLM-L6-v2", backend="onnx", cache_dir=None)
+
+
+@pytest.mark.model
+def test_long_text_exceeds_token_limit(fp32: OnnxEncoder, model_dir: Path) -> None:
+    from tokenizers import Tokenizer
+
+    assert max_seq_length(model_dir) == 256
+    raw = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    raw.no_truncation()
+    assert len(raw.encode(LONG).ids) > 256
+
+
+@pytest.mark.model
+def test_fp32_matches_torch(fp32: OnnxEncoder, torch_vectors: np.ndarray) -> None:
+    vectors = fp32.encode(TEXTS)
+    assert cosines(vectors, torch_vectors).min() >= 0.9999
+
+
+@pytest.mark.model
+def test_int8_close_to_torch(int8: OnnxEncoder, torch_vectors: np.ndarray) -> None:
+    vectors = int8.encode(TEXTS)
+    assert cosines(vectors, torch_vectors).min() >= 0.98
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("variant", ["fp32", "int8"])
+def test_shape_dtype_and_unit_rows(variant: str, request: pytest.FixtureRequest) -> None:
+    encoder: OnnxEncoder = request.getfixturevalue(variant)
+    vectors = encoder.encode(TEXTS)
+    assert vectors.shape == (len(TEXTS), 384)
+    assert vectors.dtype == np.float32
+    assert vectors.flags["C_CONTIGUOUS"]
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert encoder.encode([]).shape == (0, 384)
+
+
+@pytest.mark.model
+def test_small_batches_keep_input_order(
+    model_dir: Path, cache_dir: Path, fp32: OnnxEncoder
+) -> None:
+    batched = OnnxEncoder(model_dir, ensure_onnx(model_dir, cache_dir), batch_size=3)
+    one_by_one = np.vstack([fp32.encode([text]) for text in TEXTS])
+    np.testing.assert_allclose(batched.encode(TEXTS), one_by_one, atol=1e-5)
+
+
+@pytest.mark.model
+def test_cache_is_reused_and_named_by_variant(
+    model_dir: Path, cache_dir: Path, fp32: OnnxEncoder, int8: OnnxEncoder
+) -> None:
+    fp32_path, int8_path = cache_dir / FP32_FILE, cache_dir / INT8_FILE
+    assert is_current(fp32_path, model_dir) and is_current(int8_path, model_dir)
+    stamps = (fp32_path.stat().st_mtime_ns, int8_path.stat().st_mtime_ns)
+    assert ensure_onnx(model_dir, cache_dir) == fp32_path
+    assert ensure_onnx(model_dir, cache_dir, quantize=True) == int8_path
+    assert (fp32_path.stat().st_mtime_ns, int8_path.stat().st_mtime_ns) == stamps
+    assert not [p for p in cache_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.model
+def test_stale_sidecar_is_not_current(model_dir: Path, tmp_path: Path) -> None:
+    fake = tmp_path / FP32_FILE
+    fake.write_bytes(b"not a model")
+    assert not is_current(fake, model_dir)  # no sidecar
+    sidecar = tmp_path / (FP32_FILE + ".json")
+    fingerprint = source_fingerprint(model_dir)
+    sidecar.write_text(json.dumps({"fingerprint": fingerprint, "recipe": RECIPE}))
+    assert is_current(fake, model_dir)
+    sidecar.write_text(json.dumps({"fingerprint": "something else", "recipe": RECIPE}))
+    assert not is_current(fake, model_dir)
+    sidecar.write_text(json.dumps({"fingerprint": fingerprint, "recipe": RECIPE - 1}))
+    assert not is_current(fake, model_dir)
+
+
+@pytest.mark.model
+def test_load_encoder_uses_the_cache(cache_dir: Path, fp32: OnnxEncoder) -> None:
+    encoder = load_encoder("all-MiniLM-L6-v2", backend="onnx", cache_dir=cache_dir)
+    np.testing.assert_allclose(encoder.encode(TEXTS[:4]), fp32.encode(TEXTS[:4]), atol=1e-6)
