@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -13,6 +14,11 @@ from index.search import Searcher
 from service.errors import install_error_handlers
 from service.routes import router
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from index.dense import Encoder
+    from index.store import Index
+    from index.stores import PassageStore
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +29,31 @@ def load_searcher(settings: Settings) -> Searcher:
     from index.store import read_index
 
     index = read_index(settings.index_dir, model=settings.model)
-    return Searcher(index, SentenceTransformerEncoder(settings.model), fusion=settings.fusion)
+    return searcher_for(index, SentenceTransformerEncoder(settings.model), settings)
+
+
+def open_configured_store(index: Index, settings: Settings, *, sync: bool = False) -> PassageStore:
+    """The store `settings` selects, over passages embedded like `index`. With `sync`, it
+    is first brought up to date with the index (changed documents only); serving workers
+    do not sync, `sayso build` and `sayso serve` do."""
+    from index.stores import open_store, sync_store
+
+    store = open_store(settings.store_config(), index, settings.index_dir)
+    if sync:
+        written, removed = sync_store(store, index)
+        if written or removed:
+            log.info(
+                "store %s: %d document(s) written, %d removed", settings.store, written, removed
+            )
+    return store
+
+
+def searcher_for(
+    index: Index, encoder: Encoder, settings: Settings, *, sync: bool = False
+) -> Searcher:
+    """A Searcher over `index` whose retrieval runs on the store `settings` selects."""
+    store = open_configured_store(index, settings, sync=sync)
+    return Searcher(index, encoder, fusion=settings.fusion, store=store)
 
 
 def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:

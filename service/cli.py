@@ -103,23 +103,28 @@ def ensure_index(
     documents = load_documents(settings.seeds_dir)
     build = settings.build_settings()
     if not force and is_current(settings.index_dir, documents, build):
-        return read_index(settings.index_dir, model=settings.model)
-    encoder = encoder or load_encoder(settings)
-    with progress_bar("Embedding") as update:
-        index = update_index(settings.index_dir, documents, build, encoder, progress=update)
-    typer.echo(
-        f"Indexed {index.manifest.documents} document(s), {index.manifest.passages} passages "
-        f"into {index.path}",
-        err=True,
-    )
+        index = read_index(settings.index_dir, model=settings.model)
+    else:
+        encoder = encoder or load_encoder(settings)
+        with progress_bar("Embedding") as update:
+            index = update_index(settings.index_dir, documents, build, encoder, progress=update)
+        typer.echo(
+            f"Indexed {index.manifest.documents} document(s), {index.manifest.passages} "
+            f"passages into {index.path}",
+            err=True,
+        )
     return index
 
 
 @app.command()
 def build(seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None) -> None:
-    """Build the index from the seeds directory (re-embeds only changed documents)."""
+    """Build the index from the seeds directory (re-embeds only changed documents), and
+    bring the selected store (SAYSO_STORE) up to date."""
+    from service.app import open_configured_store
+
     with user_errors():
-        ensure_index(settings_from(seeds_dir=seeds, index_dir=index, model=model))
+        settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
+        open_configured_store(ensure_index(settings), settings, sync=True)
 
 
 @app.command()
@@ -135,7 +140,8 @@ def ask(
     model: ModelOpt = None,
 ) -> None:
     """Answer a question in-process (builds the index first if needed)."""
-    from index.search import Searcher, check_mode, result_rows
+    from index.search import check_mode, result_rows
+    from service.app import searcher_for
 
     with user_errors():
         settings = settings_from(seeds_dir=seeds, index_dir=index, model=model, mode=mode)
@@ -144,7 +150,7 @@ def ask(
         check_mode(settings.mode)
         encoder = load_encoder(settings)
         loaded = ensure_index(settings, encoder)
-        result = Searcher(loaded, encoder, fusion=settings.fusion).search(
+        result = searcher_for(loaded, encoder, settings, sync=True).search(
             question, k=k, mode=settings.mode
         )
     rows = result_rows(result, loaded)
@@ -170,8 +176,7 @@ def serve(
     """Build the index if missing or stale, then serve the HTTP API."""
     import uvicorn
 
-    from index.search import Searcher
-    from service.app import create_app
+    from service.app import create_app, searcher_for
 
     with user_errors():
         settings = settings_from(
@@ -181,7 +186,7 @@ def serve(
             level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
         )
         encoder = load_encoder(settings)
-        searcher = Searcher(ensure_index(settings, encoder), encoder, fusion=settings.fusion)
+        searcher = searcher_for(ensure_index(settings, encoder), encoder, settings, sync=True)
     typer.echo(f"sayso serving on http://{settings.host}:{settings.port}", err=True)
     uvicorn.run(
         create_app(settings, searcher),
