@@ -143,7 +143,9 @@ class QdrantStore:
         for begin in range(0, len(points), UPSERT_BATCH):
             self.client.upsert(self.collection, points[begin : begin + UPSERT_BATCH])
         for record in records:
-            self._delete_points(record.document.id, from_seq=len(record.passages))
+            stored = meta["documents"].get(record.document.id, {}).get("passages", 0)
+            if stored > len(record.passages):  # a shorter version: drop the leftover tail
+                self._delete_points(record.document.id, from_seq=len(record.passages))
             meta["documents"][record.document.id] = {
                 "hash": record.document.content_hash,
                 "passages": len(record.passages),
