@@ -7,6 +7,8 @@ Builds the seed index (real bundled model) if missing, then for each worker coun
 in every worker, and fires POST /v1/search from `concurrency` client threads for
 `seconds`. Prints requests/s and latency p50/p99 (ms) per worker count as a table.
 Not run by `make test`. The load generator shares the machine's cores with the server.
+The worker health-check timeout is raised to 120 s: a worker loading the model in its
+background thread answers the supervisor's ping late, and the default 5 s kills it.
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ def main() -> None:
                 str(port),
                 "--workers",
                 str(workers),
+                "--timeout-worker-healthcheck",
+                "120",
                 "--log-level",
                 "warning",
             ],
