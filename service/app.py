@@ -9,9 +9,12 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from index.search import Searcher
+from service.chat import router as chat_router
 from service.errors import install_error_handlers
+from service.page import install_page
 from service.routes import router
 from service.settings import Settings
 
@@ -91,5 +94,16 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    if settings.cors_origins:
+        # Closed unless configured: browsers on other origins may then read responses.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     app.include_router(router)
+    app.include_router(chat_router)
+    install_page(app)
     return app

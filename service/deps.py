@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from index.search import Searcher
+from index.tokens import TokenCounter, token_counter
 from service.errors import ApiError
 from service.settings import Settings
 
@@ -26,3 +27,11 @@ def get_searcher(request: Request) -> Searcher:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+
+
+def get_token_counter(settings: Annotated[Settings, Depends(get_settings)]) -> TokenCounter:
+    """The embedding model's tokenizer as a counter, loaded once per process."""
+    return token_counter(settings.model)
+
+
+TokenCounterDep = Annotated[TokenCounter, Depends(get_token_counter)]
