@@ -25,6 +25,7 @@ from index.store import (
     write_index,
     writer_lock,
 )
+from index.stores.model import DocumentRecord
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +110,42 @@ def build_index(
     passage_matrix, sentence_matrix = _fill_vectors(
         encoder, documents, passages, vectors, sentence_vectors, settings, progress
     )
+    return _index_of(documents, passages, passage_matrix, sentence_matrix, settings)
+
+
+def assemble_index(records: Sequence[DocumentRecord], settings: BuildSettings) -> Index:
+    """An in-memory index of already embedded documents (nothing is encoded)."""
+    ordered = sorted(records, key=lambda r: r.document.id)
+    passages = [p for r in ordered for p in r.passages]
+    if not passages:
+        raise IndexStoreError("no passages to index: every document was removed or is empty")
+    dimension = next(r.vectors.shape[1] for r in ordered if len(r.passages))
+    sentences = [r.sentence_vectors for r in ordered if len(r.sentence_vectors)]
+    return _index_of(
+        [r.document for r in ordered],
+        passages,
+        np.vstack([r.vectors for r in ordered if len(r.passages)]).astype(np.float32),
+        np.vstack(sentences).astype(np.float32)
+        if sentences
+        else np.zeros((0, dimension), dtype=np.float32),
+        settings,
+    )
+
+
+def _index_of(
+    documents: Sequence[Document],
+    passages: list[Passage],
+    passage_matrix: np.ndarray,
+    sentence_matrix: np.ndarray,
+    settings: BuildSettings,
+) -> Index:
     documents_by_id = {d.id: d for d in documents}
     manifest = new_manifest(documents, len(passages), passage_matrix.shape[1], settings)
     return Index(
         manifest=manifest,
         documents={d.id: d for d in sorted(documents, key=lambda d: d.id)},
         passages=passages,
-        dense=DenseIndex.from_vectors(passage_matrix),
+        dense=DenseIndex.from_vectors(passage_matrix, exact_max=settings.dense_exact_max),
         sentence_vectors=sentence_matrix,
         lexical=LexicalIndex.build(
             [indexed_text(p, documents_by_id, settings) for p in passages],

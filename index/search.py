@@ -11,9 +11,11 @@ import numpy as np
 
 from index.dense import Encoder
 from index.fusion import get_fuser
-from index.lexical import tokenize, top_k
+from index.lexical import tokenize
 from index.passages import Passage, Span
 from index.store import Index
+from index.stores.embedded import EmbeddedStore
+from index.stores.model import PassageStore, StoredHit, StoreQuery
 
 MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 100
@@ -47,7 +49,11 @@ def check_mode(mode: str) -> str:
 
 
 class Searcher:
-    """Answers questions over one loaded index; safe to share between threads."""
+    """Answers questions over one loaded index; safe to share between threads.
+
+    Retrieval goes through a `PassageStore` (default: the embedded FAISS + BM25 store over
+    `index`); `index` stays the catalogue of documents and passages the API lists.
+    """
 
     def __init__(
         self,
@@ -57,6 +63,7 @@ class Searcher:
         fusion: str = "rrf",
         weights: tuple[float, float] = (1.0, 1.0),
         candidates: int = CANDIDATES,
+        store: PassageStore | None = None,
     ) -> None:
         self.index = index
         self.encoder = encoder
@@ -64,23 +71,28 @@ class Searcher:
         self.fusion = fusion
         self.weights = weights
         self.candidates = candidates
+        self.store: PassageStore = store if store is not None else EmbeddedStore(index)
         self._rows = {p.id: row for row, p in enumerate(index.passages)}
-        self._doc_rows: dict[str, list[int]] = {}
-        for row, passage in enumerate(index.passages):
-            self._doc_rows.setdefault(passage.doc_id, []).append(row)
-        self._vectors = index.dense.vectors()
-        self._sentence_starts: np.ndarray | None = None
-        if index.settings.sentence_vectors:
-            self._sentence_starts = np.cumsum([0] + [len(p.sentences) for p in index.passages])
 
     def with_index(self, index: Index) -> Searcher:
-        """A searcher like this one (encoder, fusion, weights) over another index version."""
+        """A searcher like this one (encoder, fusion, weights) over another index version.
+
+        An embedded store is rebuilt from the new version; an external store (Qdrant) is
+        kept and brought in step with it (changed documents only).
+        """
+        store = None
+        if not isinstance(self.store, EmbeddedStore):
+            from index.stores import sync_store
+
+            sync_store(self.store, index)
+            store = self.store
         return Searcher(
             index,
             self.encoder,
             fusion=self.fusion,
             weights=self.weights,
             candidates=self.candidates,
+            store=store,
         )
 
     def passage(self, passage_id: str) -> Passage | None:
@@ -97,8 +109,12 @@ class Searcher:
         k: int = 5,
         mode: str = "hybrid",
         doc_ids: Collection[str] | None = None,
+        speaker: str | None = None,
     ) -> SearchResult:
-        """The k passages that best answer `question`, best first (rank 1 first)."""
+        """The k passages that best answer `question`, best first (rank 1 first).
+
+        `doc_ids` and `speaker` (a quoted person's full name) restrict what is searched.
+        """
         check_mode(mode)
         started = time.perf_counter()
         timings: dict[str, float] = {}
@@ -107,107 +123,58 @@ class Searcher:
             query = self.embed(question)
             timings["embed"] = _ms(started)
         mark = time.perf_counter()
-        allowed = self._allowed_rows(doc_ids)
-        depth = max(self.candidates, k)
-        dense: dict[int, float] = {}
-        lexical: dict[int, float] = {}
-        lexical_scores = self.index.lexical.scores(question) if mode != "dense" else None
-        if query is not None:
-            dense = self._dense(query, depth, allowed)
-        if lexical_scores is not None:
-            lexical = self._lexical(lexical_scores, depth, allowed)
-        ranked = self._rank(mode, dense, lexical)[:k]
+        stored = self.store.search(
+            StoreQuery(
+                text=question,
+                vector=query,
+                lexical=mode != "dense",
+                k=k,
+                depth=max(self.candidates, k),
+                fuse=self.fuse,
+                weights=self.weights,
+                doc_ids=None if doc_ids is None else tuple(doc_ids),
+                speaker=speaker,
+            )
+        )
         timings["search"] = _ms(mark)
         mark = time.perf_counter()
         hits = [
-            self._hit(row, rank, score, query, lexical_scores, question)
-            for rank, (row, score) in enumerate(ranked, start=1)
+            Hit(
+                passage=hit.passage,
+                rank=rank,
+                score=hit.score,
+                scores=hit.scores,
+                highlights=self._highlights(hit, query, question),
+            )
+            for rank, hit in enumerate(stored, start=1)
         ]
         timings["highlight"] = _ms(mark)
         timings["total"] = _ms(started)
         return SearchResult(question=question, mode=mode, hits=hits, timings_ms=timings)
 
-    def _allowed_rows(self, doc_ids: Collection[str] | None) -> np.ndarray | None:
-        if doc_ids is None:
-            return None
-        rows = [row for doc_id in doc_ids for row in self._doc_rows.get(doc_id, [])]
-        return np.array(sorted(rows), dtype=np.int64)
-
-    def _dense(self, query: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
-        if allowed is None:
-            rows, scores = self.index.dense.search(query, depth)
-        else:
-            sims = self._vectors[allowed] @ query
-            order = np.argsort(-sims, kind="stable")[:depth]
-            rows, scores = allowed[order], sims[order]
-        return {int(r): float(s) for r, s in zip(rows, scores, strict=True)}
-
-    def _lexical(
-        self, scores: np.ndarray, depth: int, allowed: np.ndarray | None
-    ) -> dict[int, float]:
-        if allowed is not None:
-            masked = np.zeros_like(scores)
-            masked[allowed] = scores[allowed]
-            scores = masked
-        rows, values = top_k(scores, depth)
-        return {int(r): float(s) for r, s in zip(rows, values, strict=True)}
-
-    def _rank(
-        self, mode: str, dense: dict[int, float], lexical: dict[int, float]
-    ) -> list[tuple[int, float]]:
-        if mode == "dense":
-            fused = dense
-        elif mode == "lexical":
-            fused = lexical
-        else:
-            fused = self.fuse([dense, lexical], self.weights)
-        return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-
-    def _hit(
-        self,
-        row: int,
-        rank: int,
-        score: float,
-        query: np.ndarray | None,
-        lexical_scores: np.ndarray | None,
-        question: str,
-    ) -> Hit:
-        scores: dict[str, float] = {}
-        if query is not None:
-            scores["dense"] = float(self._vectors[row] @ query)
-        if lexical_scores is not None:
-            scores["lexical"] = float(lexical_scores[row])
-        return Hit(
-            passage=self.index.passages[row],
-            rank=rank,
-            score=score,
-            scores=scores,
-            highlights=self._highlights(row, query, question),
-        )
-
-    def _highlights(self, row: int, query: np.ndarray | None, question: str) -> tuple[Span, ...]:
+    def _highlights(
+        self, hit: StoredHit, query: np.ndarray | None, question: str
+    ) -> tuple[Span, ...]:
         """The passage's sentences that best match the question, in text order.
 
         With a question vector: the most similar sentence and any within HIGHLIGHT_MARGIN
         cosine of it. Without (lexical mode, or no sentence vectors stored): the sentences
         sharing the most query terms.
         """
-        sentences = self.index.passages[row].sentences
-        if query is not None and self._sentence_starts is not None:
-            begin, end = self._sentence_starts[row], self._sentence_starts[row + 1]
-            sims = self.index.sentence_vectors[begin:end] @ query
+        sentences = hit.passage.sentences
+        if query is not None and hit.sentence_vectors is not None:
+            sims = hit.sentence_vectors @ query
             keep = sims >= sims.max() - HIGHLIGHT_MARGIN
         else:
-            sims = self._term_overlap(row, question)
+            sims = self._term_overlap(hit.passage, question)
             keep = (sims == sims.max()) & (sims > 0)
         return tuple(span for span, chosen in zip(sentences, keep, strict=True) if chosen)
 
-    def _term_overlap(self, row: int, question: str) -> np.ndarray:
+    def _term_overlap(self, passage: Passage, question: str) -> np.ndarray:
         settings = self.index.settings
-        passage = self.index.passages[row]
-        text = self.index.documents[passage.doc_id].text
         tokens = tokenize(
-            [question] + [text[s:e] for s, e in passage.sentences],
+            [question]
+            + [passage.text[s - passage.start : e - passage.start] for s, e in passage.sentences],
             stem=settings.stem,
             stopwords=settings.stopwords,
         )

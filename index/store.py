@@ -6,7 +6,7 @@ Layout of an index root:
     versions/<id>/          one complete index, never modified once written
         manifest.json       schema version, model, dimension, counts, hashes, settings
         documents.jsonl     passages.jsonl
-        dense.faiss         passage vectors (FAISS flat inner product)
+        dense.faiss         passage vectors (FAISS inner product: flat, or HNSW when large)
         sentences.npy       sentence vectors, rows in passage-then-sentence order
         lexical/            bm25s arrays and JSON (no pickle)
 
@@ -58,6 +58,8 @@ class BuildSettings:
     stopwords: str = "en"
     title_context: bool = False  # embed and BM25-index each passage as "title\n\ntext"
     sentence_vectors: bool = True  # also embed every sentence (highlights, sentence scoring)
+    # Above this many passages the dense index is approximate (HNSW), at or below exact.
+    dense_exact_max: int = 100_000
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -24,6 +24,11 @@ from service.routes import router
 from service.settings import Settings
 from service.telemetry import Metrics, RequestTelemetry
 from service.writes import router as write_router
+
+if TYPE_CHECKING:
+    from index.dense import Encoder
+    from index.store import Index
+    from index.stores import PassageStore
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,7 @@ def load_searcher(settings: Settings) -> Searcher:
         if not settings.rebuild_on_error:
             raise
         index = open_index(settings, encoder, repair=True).index
-    return Searcher(index, encoder, fusion=settings.fusion)
+    return searcher_for(index, encoder, settings)
 
 
 def serve_searcher(app: FastAPI, settings: Settings, searcher: Searcher) -> None:
@@ -54,6 +59,30 @@ def serve_searcher(app: FastAPI, settings: Settings, searcher: Searcher) -> None
 
     app.state.holder = IndexHolder(settings.index_dir, searcher, on_swap=publish)
     app.state.searcher = searcher
+
+
+def open_configured_store(index: Index, settings: Settings, *, sync: bool = False) -> PassageStore:
+    """The store `settings` selects, over passages embedded like `index`. With `sync`, it
+    is first brought up to date with the index (changed documents only); serving workers
+    do not sync, `sayso build` and `sayso serve` do."""
+    from index.stores import open_store, sync_store
+
+    store = open_store(settings.store_config(), index, settings.index_dir)
+    if sync:
+        written, removed = sync_store(store, index)
+        if written or removed:
+            log.info(
+                "store %s: %d document(s) written, %d removed", settings.store, written, removed
+            )
+    return store
+
+
+def searcher_for(
+    index: Index, encoder: Encoder, settings: Settings, *, sync: bool = False
+) -> Searcher:
+    """A Searcher over `index` whose retrieval runs on the store `settings` selects."""
+    store = open_configured_store(index, settings, sync=sync)
+    return Searcher(index, encoder, fusion=settings.fusion, store=store)
 
 
 def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:

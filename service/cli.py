@@ -161,11 +161,14 @@ def build(
     """Build the index from the seeds directory (re-embeds only changed documents).
 
     Documents added through the HTTP API are kept (the index is their only copy) unless
-    --reset; a damaged index is rebuilt from the seeds.
+    --reset; a damaged index is rebuilt from the seeds. The selected store (SAYSO_STORE)
+    is brought up to date.
     """
+    from service.app import open_configured_store
+
     with user_errors():
         settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
-        ensure_index(settings, repair=True, reset=reset)
+        open_configured_store(ensure_index(settings, repair=True, reset=reset), settings, sync=True)
 
 
 @app.command()
@@ -181,7 +184,8 @@ def ask(
     model: ModelOpt = None,
 ) -> None:
     """Answer a question in-process (builds the index first if needed)."""
-    from index.search import Searcher, check_mode, result_rows
+    from index.search import check_mode, result_rows
+    from service.app import searcher_for
 
     with user_errors():
         settings = settings_from(seeds_dir=seeds, index_dir=index, model=model, mode=mode)
@@ -190,7 +194,7 @@ def ask(
         check_mode(settings.mode)
         encoder = load_encoder(settings)
         loaded = ensure_index(settings, encoder)
-        result = Searcher(loaded, encoder, fusion=settings.fusion).search(
+        result = searcher_for(loaded, encoder, settings, sync=True).search(
             question, k=k, mode=settings.mode
         )
     rows = result_rows(result, loaded)
@@ -216,8 +220,7 @@ def serve(
     """Build the index if missing or stale, then serve the HTTP API."""
     import uvicorn
 
-    from index.search import Searcher
-    from service.app import create_app
+    from service.app import create_app, searcher_for
 
     with user_errors():
         settings = settings_from(
@@ -226,7 +229,7 @@ def serve(
         configure_logging(settings.log_level)
         encoder = load_encoder(settings)
         loaded, built = _ensure(settings, encoder)
-        searcher = Searcher(loaded, encoder, fusion=settings.fusion)
+        searcher = searcher_for(loaded, encoder, settings, sync=True)
     typer.echo(f"sayso serving on http://{settings.host}:{settings.port}", err=True)
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT before the process exits.
     uvicorn.run(

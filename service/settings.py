@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.store import BuildSettings
+from index.stores.registry import StoreConfig
 
 if TYPE_CHECKING:
     from index.dense import Encoder
@@ -83,6 +84,22 @@ class Settings(BaseSettings):
     fusion: str = Field("rrf", description="Hybrid fusion method: rrf, minmax or zscore")
     max_words: int = Field(120, ge=10, le=2000, description="Passage word budget")
     log_level: str = Field("info", description="Log level of the service")
+    store: Literal["faiss", "qdrant"] = Field(
+        "faiss",
+        description="Where passages are searched: faiss (embedded files in the index "
+        "directory) or qdrant (a Qdrant server or its embedded local mode)",
+    )
+    store_location: str = Field(
+        "",
+        description="For qdrant: a server URL (http://host:6333), a local directory, or "
+        ":memory:; empty means var/qdrant",
+    )
+    store_collection: str = Field("sayso", description="Collection name in the store")
+    dense_exact_max: int = Field(
+        100_000,
+        ge=0,
+        description="Embedded dense index: exact (flat) up to this many passages, HNSW above",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API (comma-separated, * for any); "
@@ -103,7 +120,14 @@ class Settings(BaseSettings):
         return load_encoder(self.model, self.encoder, self.models_dir / _slug(self.model))
 
     def build_settings(self) -> BuildSettings:
-        return BuildSettings(model=self.model, max_words=self.max_words)
+        return BuildSettings(
+            model=self.model, max_words=self.max_words, dense_exact_max=self.dense_exact_max
+        )
+
+    def store_config(self) -> StoreConfig:
+        return StoreConfig(
+            name=self.store, location=self.store_location, collection=self.store_collection
+        )
 
 
 def _slug(model: str) -> str:

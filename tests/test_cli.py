@@ -77,3 +77,16 @@ def test_user_mistakes_are_one_line(env: dict[str, str], args: list[str], messag
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_qdrant_store_answers_like_the_default(env: dict[str, str], tmp_path: Path) -> None:
+    question = ["ask", "venture capital guidance fund", "--json", "--k", "3"]
+    default = runner.invoke(cli.app, question, env=env)
+    qdrant_env = env | {"SAYSO_STORE": "qdrant", "SAYSO_STORE_LOCATION": str(tmp_path / "q")}
+    built = runner.invoke(cli.app, ["build"], env=qdrant_env)
+    assert built.exit_code == 0, built.output
+    engine = runner.invoke(cli.app, question, env=qdrant_env)
+    assert engine.exit_code == 0, engine.output
+    rows = [json.loads(r.stdout)["passages"] for r in (default, engine)]
+    assert [p["id"] for p in rows[0]] == [p["id"] for p in rows[1]]
+    assert [p["highlights"] for p in rows[0]] == [p["highlights"] for p in rows[1]]

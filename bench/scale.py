@@ -1,0 +1,318 @@
+"""Size and growth: build time, memory, query latency and recall at growing corpus sizes.
+
+Usage: python bench/scale.py [--sizes 20000,50000,200000] [--engines faiss,hnsw,bm25,qdrant,milvus]
+       [--cache /work/var-dist] [--queries 200]
+
+The corpus is synthetic and cached as .npy under --cache: 384-d unit vectors drawn around
+2,000 random centres (clustered like sentence embeddings; harder for HNSW than real text,
+so recall is a floor), and 80-word passages sampled Zipf-wise from the seed article's
+vocabulary, each with a distinct id. Queries are perturbed copies of corpus vectors.
+Engines: faiss flat (exact, the embedded default below the threshold), faiss HNSW (above
+it; recall@10 against flat), bm25s (the embedded lexical half), Qdrant local mode and
+Milvus Lite (hybrid: dense + BM25 in one call). Memory is the resident-set growth of this
+process while the engine is loaded (Milvus Lite runs a server process: its RSS is read from
+/proc). Prints one JSON line per (engine, size) and a markdown table. Not run by `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DIM = 384
+WORDS = 80
+# CPU seconds of this process by default: on a machine shared with other jobs, wall time
+# measures the neighbours. Milvus Lite works in a child process, so it is timed by wall.
+CLOCK = time.process_time
+
+
+def rss_mb(pid: str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _parent(proc: Path) -> int:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def corpus(n: int, cache: Path) -> tuple[np.ndarray, list[str]]:
+    vectors_file, texts_file = cache / f"scale-{n}-vectors.npy", cache / f"scale-{n}-texts.json"
+    if vectors_file.exists() and texts_file.exists():
+        return np.load(vectors_file), json.loads(texts_file.read_text())
+    rng = np.random.default_rng(7)
+    centres = rng.standard_normal((2000, DIM)).astype(np.float32)
+    vectors = centres[rng.integers(0, 2000, n)] + rng.standard_normal((n, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    seed = " ".join(p.read_text() for p in (ROOT / "seeds").glob("*.txt"))
+    vocab = sorted(set(re.findall(r"[A-Za-z]{3,}", seed)))
+    weights = 1.0 / np.arange(1, len(vocab) + 1)
+    rng.shuffle(weights)
+    words = rng.choice(len(vocab), size=(n, WORDS), p=weights / weights.sum())
+    texts = [" ".join(vocab[w] for w in row) for row in words]
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(vectors_file, vectors)
+    texts_file.write_text(json.dumps(texts))
+    return vectors, texts
+
+
+def queries(vectors: np.ndarray, texts: list[str], count: int) -> tuple[np.ndarray, list[str]]:
+    rng = np.random.default_rng(11)
+    rows = rng.integers(0, len(vectors), count)
+    noisy = (
+        vectors[rows]
+        + 0.5 * rng.standard_normal((count, DIM)).astype(np.float32) / np.sqrt(DIM) * 4
+    )
+    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+    words = [" ".join(texts[r].split()[:4]) for r in rows]
+    return noisy.astype(np.float32), words
+
+
+def timed(calls: list[Callable[[], object]]) -> tuple[float, float]:
+    """p50 and p99 in ms over the calls (the first few warm up)."""
+    for call in calls[:3]:
+        call()
+    times = []
+    for call in calls:
+        began = CLOCK()
+        call()
+        times.append((CLOCK() - began) * 1000)
+    q = statistics.quantiles(times, n=100)
+    return round(q[49], 2), round(q[98], 2)
+
+
+def bench_faiss(
+    kind: str, vectors: np.ndarray, qv: np.ndarray, exact: np.ndarray | None
+) -> dict[str, object]:
+    from index.dense import DenseIndex
+
+    before = rss_mb()
+    began = CLOCK()
+    index = DenseIndex.from_vectors(vectors, exact_max=len(vectors) if kind == "flat" else 0)
+    build = CLOCK() - began
+    memory = rss_mb() - before
+    p50, p99 = timed([lambda q=q: index.search(q, 100) for q in qv])
+    found = np.stack([index.search(q, 10)[0] for q in qv])
+    recall = None
+    if exact is not None:
+        recall = float(
+            np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact, strict=True)])
+        )
+    return {
+        "build_s": round(build, 1),
+        "rss_mb": round(memory),
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "recall@10": recall,
+        "_top10": found,
+    }
+
+
+def bench_bm25(texts: list[str], words: list[str]) -> dict[str, object]:
+    from index.lexical import LexicalIndex
+
+    before = rss_mb()
+    began = CLOCK()
+    lexical = LexicalIndex.build(texts)
+    build = CLOCK() - began
+    memory = rss_mb() - before
+    p50, p99 = timed([lambda w=w: lexical.search(w, 100) for w in words])
+    return {"build_s": round(build, 1), "rss_mb": round(memory), "p50_ms": p50, "p99_ms": p99}
+
+
+def bench_qdrant(
+    vectors: np.ndarray,
+    texts: list[str],
+    qv: np.ndarray,
+    words: list[str],
+    exact: np.ndarray | None,
+) -> dict[str, object]:
+    from index.documents import Document
+    from index.fusion import rrf
+    from index.passages import Passage
+    from index.stores.model import DocumentRecord, StoreQuery
+    from index.stores.qdrant import QdrantStore, connect
+
+    before = rss_mb()
+    path = tempfile.mkdtemp(prefix="qdrant-scale-", dir="/work/var-dist")
+    store = QdrantStore(connect(path), collection="scale", dimension=DIM, sentence_vectors=False)
+    began = CLOCK()
+    per_doc = 10
+    records = []
+    for d in range(0, len(texts), per_doc):
+        doc_id = f"d{d // per_doc:07d}"
+        text = "\n".join(texts[d : d + per_doc])
+        passages, offset = [], 0
+        for n, t in enumerate(texts[d : d + per_doc]):
+            passages.append(
+                Passage(
+                    f"{doc_id}:p{n}",
+                    doc_id,
+                    t,
+                    offset,
+                    offset + len(t),
+                    ((offset, offset + len(t)),),
+                )
+            )
+            offset += len(t) + 1
+        records.append(
+            DocumentRecord(
+                Document(id=doc_id, text=text, title=doc_id),
+                tuple(passages),
+                vectors[d : d + per_doc],
+                np.zeros((0, DIM), np.float32),
+                tuple(texts[d : d + per_doc]),
+            )
+        )
+    for begin in range(0, len(records), 2000):
+        store.upsert(records[begin : begin + 2000])
+    build = CLOCK() - began
+    memory = rss_mb() - before
+    count = min(len(qv), 10)  # local mode scores sparse vectors in Python: slow
+    calls = [
+        lambda q=q, w=w: store.search(StoreQuery(w, q, True, 10, 100, rrf))
+        for q, w in zip(qv[:count], words[:count], strict=True)
+    ]
+    p50, p99 = timed(calls)
+    dense_calls = [
+        lambda q=q, w=w: store.search(StoreQuery(w, q, False, 10, 100, rrf))
+        for q, w in zip(qv[:count], words[:count], strict=True)
+    ]
+    dp50, dp99 = timed(dense_calls)
+    store.client.close()
+    return {
+        "build_s": round(build, 1),
+        "rss_mb": round(memory),
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "dense_p50_ms": dp50,
+        "dense_p99_ms": dp99,
+    }
+
+
+def bench_milvus(
+    vectors: np.ndarray, texts: list[str], qv: np.ndarray, words: list[str]
+) -> dict[str, object]:
+    from pymilvus import DataType, Function, FunctionType, MilvusClient
+
+    path = tempfile.mkdtemp(prefix="milvus-scale-", dir="/work/var-dist") + "/m.db"
+    client = MilvusClient(path)
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+    schema.add_field("doc_id", DataType.VARCHAR, max_length=64)
+    schema.add_field(
+        "text",
+        DataType.VARCHAR,
+        max_length=8192,
+        enable_analyzer=True,
+        analyzer_params={
+            "tokenizer": "standard",
+            "filter": ["lowercase", {"type": "stemmer", "language": "english"}],
+        },
+    )
+    schema.add_field("dense", DataType.FLOAT_VECTOR, dim=DIM)
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(
+        Function(
+            name="bm25",
+            function_type=FunctionType.BM25,
+            input_field_names=["text"],
+            output_field_names=["sparse"],
+        )
+    )
+    params = client.prepare_index_params()
+    params.add_index("dense", index_type="FLAT", metric_type="IP")
+    params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    client.create_collection("scale", schema=schema, index_params=params)
+    server = [
+        p
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and b"milvus" in (p / "cmdline").read_bytes()[:300]
+    ]
+    began = CLOCK()
+    for begin in range(0, len(texts), 2000):
+        client.insert(
+            "scale",
+            [
+                {
+                    "id": f"p{i}",
+                    "doc_id": f"d{i // 10}",
+                    "text": texts[i],
+                    "dense": vectors[i].tolist(),
+                }
+                for i in range(begin, min(begin + 2000, len(texts)))
+            ],
+        )
+    client.flush("scale")
+    client.load_collection("scale")
+    build = CLOCK() - began
+    memory = sum(rss_mb(p.name) for p in server)
+    count = min(len(qv), 50)
+
+    def hybrid(q: np.ndarray, w: str) -> None:
+        client.search(
+            "scale", data=[q.tolist()], anns_field="dense", limit=100, output_fields=["doc_id"]
+        )
+        client.search("scale", data=[w], anns_field="sparse", limit=100, output_fields=["doc_id"])
+
+    p50, p99 = timed(
+        [lambda q=q, w=w: hybrid(q, w) for q, w in zip(qv[:count], words[:count], strict=True)]
+    )
+    client.close()
+    return {"build_s": round(build, 1), "rss_mb": round(memory), "p50_ms": p50, "p99_ms": p99}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000,50000,200000")
+    parser.add_argument("--engines", default="flat,hnsw,bm25,qdrant,milvus")
+    parser.add_argument("--cache", type=Path, default=Path("/work/var-dist"))
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    engines = args.engines.split(",")
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        vectors, texts = corpus(n, args.cache)
+        qv, words = queries(vectors, texts, args.queries)
+        exact = None
+        for engine in engines:
+            gc.collect()
+            if engine in ("flat", "hnsw"):
+                result = bench_faiss(engine, vectors, qv, exact)
+                top = result.pop("_top10")
+                if engine == "flat":
+                    exact = top  # type: ignore[assignment]
+            elif engine == "bm25":
+                result = bench_bm25(texts, words)
+            elif engine == "qdrant":
+                result = bench_qdrant(vectors, texts, qv, words, exact)
+            else:
+                result = bench_milvus(vectors, texts, qv, words)
+            row = {"engine": engine, "passages": n, **result}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    print("\n| engine | passages | build s | RSS MB | p50 ms | p99 ms | recall@10 |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        print(
+            f"| {row['engine']} | {row['passages']} | {row['build_s']} | {row['rss_mb']} | "
+            f"{row['p50_ms']} | {row['p99_ms']} | {row.get('recall@10') or ''} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

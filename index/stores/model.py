@@ -1,0 +1,126 @@
+"""The store seam: one Protocol (upsert, delete, search, stats) and the records it passes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from index.documents import Document
+from index.fusion import Fuser
+from index.passages import Passage
+
+QuoteRow = Mapping[str, Any]
+"""A quote in its JSON shape (DESIGN.md `Quote`, with `passage_id`); kept verbatim."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One document ready to store: its passages with their vectors and quotes.
+
+    `vectors` has one unit row per passage; `sentence_vectors` one unit row per passage
+    sentence, passage after passage (empty when sentence vectors are not stored);
+    `lexical_texts` is what BM25 indexes for each passage; `quotes` are grouped by passage.
+    """
+
+    document: Document
+    passages: tuple[Passage, ...]
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    lexical_texts: tuple[str, ...]
+    quotes: tuple[tuple[QuoteRow, ...], ...] = ()
+
+    def passage_quotes(self, n: int) -> tuple[QuoteRow, ...]:
+        return self.quotes[n] if n < len(self.quotes) else ()
+
+
+@dataclass(frozen=True)
+class StoreQuery:
+    """A hybrid query. `vector` is None in lexical mode; `lexical` is False in dense mode.
+
+    `depth` candidates are taken from each retriever, fused with `fuse`, and the best `k`
+    returned. `doc_ids` and `speaker` restrict the passages searched (None: no filter).
+    """
+
+    text: str
+    vector: np.ndarray | None
+    lexical: bool
+    k: int
+    depth: int
+    fuse: Fuser
+    weights: tuple[float, float] = (1.0, 1.0)
+    doc_ids: tuple[str, ...] | None = None
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredHit:
+    """One ranked passage as a store returns it.
+
+    `score` is the fused score (or the single retriever's in dense / lexical mode);
+    `scores` holds dense cosine in [-1, 1] and BM25 >= 0 for the retrievers that ran.
+    `sentence_vectors` are the passage's sentence rows, or None when not stored.
+    """
+
+    passage: Passage
+    score: float
+    scores: dict[str, float]
+    sentence_vectors: np.ndarray | None
+    quotes: tuple[QuoteRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    documents: int
+    passages: int
+    quotes: int
+    engine: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class PassageStore(Protocol):
+    """Where passages live. Implementations: the embedded FAISS + BM25 files, Qdrant."""
+
+    def upsert(self, records: Sequence[DocumentRecord]) -> None:
+        """Add or replace these documents (all their passages) in one step."""
+        ...
+
+    def delete(self, doc_id: str) -> bool:
+        """Remove a document's passages and quotes; False when it was not stored."""
+        ...
+
+    def search(self, query: StoreQuery) -> list[StoredHit]:
+        """The best `query.k` passages, best first, after filters and fusion."""
+        ...
+
+    def stats(self) -> StoreStats: ...
+
+
+def rank_candidates(
+    mode_dense: bool,
+    mode_lexical: bool,
+    dense: Mapping[int, float],
+    lexical: Mapping[int, float],
+    fuse: Fuser,
+    weights: tuple[float, float],
+) -> list[tuple[int, float]]:
+    """Candidates (an int that orders passages as the corpus does) with their ranking score,
+    best first, ties broken by that int: the one ranking rule every store applies."""
+    if mode_dense and mode_lexical:
+        fused = fuse([dense, lexical], weights)
+    else:
+        fused = dict(dense if mode_dense else lexical)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def speakers_of(quotes: Sequence[QuoteRow]) -> list[str]:
+    """Distinct speaker names of these quotes, in order."""
+    names: dict[str, None] = {}
+    for quote in quotes:
+        speaker = quote.get("speaker") or {}
+        name = speaker.get("name") if isinstance(speaker, Mapping) else None
+        if name:
+            names[str(name)] = None
+    return list(names)
