@@ -132,8 +132,9 @@ def test_question_file_over_seeds(env: dict[str, str]) -> None:
 
 
 def test_readable_output_lists_every_mode(env: dict[str, str]) -> None:
-    result = runner.invoke(cli.app, ["eval", "run", str(BEIR), "--mode", "dense,lexical",
-                                     "--index", str(Path(env["SAYSO_INDEX_DIR"]) / "b")], env=env)  # fmt: skip
+    index = str(Path(env["SAYSO_INDEX_DIR"]) / "b")
+    args = ["eval", "run", str(BEIR), "--mode", "dense,lexical", "--index", index]
+    result = runner.invoke(cli.app, args, env=env)
     assert result.exit_code == 0, result.output
     assert "beir-tiny/test: 3 queries" in result.stdout
     assert "\ndense " in result.stdout and "\nlexical " in result.stdout

@@ -40,7 +40,7 @@ def test_significant_drop_is_a_regression() -> None:
 def test_small_or_insignificant_drops_pass() -> None:
     tiny = [v - 0.005 for v in GOOD]
     assert not compare(payload(tiny), payload(GOOD))[0].regression  # within max_drop
-    noisy = [0.0, 1.0] + GOOD[2:]  # one query down a lot, one up: not significant
+    noisy = [0.0, 1.0, *GOOD[2:]]  # one query down a lot, one up: not significant
     diff = compare(payload(noisy), payload(GOOD))[0]
     assert diff.delta < -0.01 and diff.p_value > 0.05 and not diff.regression
 

@@ -39,7 +39,7 @@ def test_beir_split_queries_qrels_and_corpus() -> None:
 
 
 def test_beir_missing_split_is_a_clear_error() -> None:
-    with pytest.raises(DatasetError, match="dev.tsv does not exist"):
+    with pytest.raises(DatasetError, match=r"dev\.tsv does not exist"):
         load_beir(BEIR, "dev")
 
 

@@ -1,4 +1,4 @@
-"""CI quality floor: hybrid retrieval on the dev questions, real model, against evals/thresholds.json."""
+"""CI quality floor: hybrid retrieval on the dev questions (real model) vs evals/thresholds.json."""
 
 from __future__ import annotations
 
