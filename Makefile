@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 SAYSO  := $(VENV)/bin/sayso
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test test-fast lint format eval bench clean
+
+.PHONY: install browser serve test test-fast lint format eval bench load clean
 
 install: $(STAMP)
 
@@ -19,24 +20,36 @@ $(STAMP): pyproject.toml
 serve: install
 	$(SAYSO) serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
+## make browser: Debian's chromium for the end-to-end page test (as root; idempotent).
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
 ## make test: every tier (fast, real model, end to end).
-test: install
+test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest -m "not model and not e2e and not slow" $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check index service evals tests
-	$(VENV)/bin/ruff format --check index service evals tests
+	$(VENV)/bin/ruff check index service evals tests bench
+	$(VENV)/bin/ruff format --check index service evals tests bench
 	$(VENV)/bin/mypy
 
 format: install
-	$(VENV)/bin/ruff format index service evals tests
-	$(VENV)/bin/ruff check --fix index service evals tests
+	$(VENV)/bin/ruff format index service evals tests bench
+	$(VENV)/bin/ruff check --fix index service evals tests bench
 
 eval: install
 	$(SAYSO) eval evals/data/dev_questions.jsonl --mode hybrid,dense,lexical
+
+## make bench: latency, throughput, start-up, memory and build speed of a real server.
+bench: install
+	$(PY) bench/serve.py
+
+## make load [URL=http://127.0.0.1:8000] [DURATION=30]: load drill (mixed traffic, update midway) against a running `make serve`.
+load: install
+	$(PY) bench/load.py --url $(or $(URL),http://127.0.0.1:8000) --duration $(or $(DURATION),30)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from index.store import (
     read_index,
     read_manifest,
     write_index,
+    writer_lock,
 )
 
 log = logging.getLogger(__name__)
@@ -185,13 +186,22 @@ def update_index(
     encoder: Encoder,
     *,
     progress: Progress | None = None,
+    api_documents: Collection[str] = (),
 ) -> Index:
-    """Build `documents` into a new version under `root`, reusing the live version's vectors."""
-    try:
-        previous: Index | None = read_index(root, model=settings.model)
-    except IndexStoreError as exc:
-        log.info("not reusing the existing index: %s", exc)
-        previous = None
-    index = build_index(documents, settings, encoder, previous=previous, progress=progress)
-    path = write_index(root, index)
+    """Build `documents` into a new version under `root`, reusing the live version's vectors.
+
+    `api_documents` names the documents that came through the HTTP API (recorded in the
+    manifest so later builds keep them). Holds the root's writer lock throughout.
+    """
+    with writer_lock(root):
+        try:
+            previous: Index | None = read_index(root, model=settings.model)
+        except IndexStoreError as exc:
+            log.info("not reusing the existing index: %s", exc)
+            previous = None
+        index = build_index(documents, settings, encoder, previous=previous, progress=progress)
+        ids = {d.id for d in documents}
+        manifest = replace(index.manifest, api_documents=sorted(set(api_documents) & ids))
+        index = replace(index, manifest=manifest)
+        path = write_index(root, index)
     return replace(index, path=path)

@@ -80,6 +80,19 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+def make_encoder(model: str) -> Encoder:
+    """The encoder for a model name: the one place names map to implementations.
+
+    `fake-hash-encoder` selects the weightless HashEncoder (tests and fault drills only);
+    anything else is a sentence-transformers model.
+    """
+    from index.hashing import HASH_MODEL, HashEncoder
+
+    if model == HASH_MODEL:
+        return HashEncoder()
+    return SentenceTransformerEncoder(model)
+
+
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
     vectors = np.asarray(vectors, dtype=np.float32)

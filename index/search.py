@@ -73,6 +73,16 @@ class Searcher:
         if index.settings.sentence_vectors:
             self._sentence_starts = np.cumsum([0] + [len(p.sentences) for p in index.passages])
 
+    def with_index(self, index: Index) -> Searcher:
+        """A searcher like this one (encoder, fusion, weights) over another index version."""
+        return Searcher(
+            index,
+            self.encoder,
+            fusion=self.fusion,
+            weights=self.weights,
+            candidates=self.candidates,
+        )
+
     def passage(self, passage_id: str) -> Passage | None:
         row = self._rows.get(passage_id)
         return None if row is None else self.index.passages[row]

@@ -16,6 +16,7 @@ A writer builds a version in a temporary directory, fsyncs it, renames it into
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -23,6 +24,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +75,9 @@ class Manifest:
     corpus_hash: str
     settings: dict[str, Any]
     doc_hashes: dict[str, str] = field(default_factory=dict)
+    # Documents added through the HTTP API: the index is their only copy, so a rebuild
+    # from seeds/ keeps them (see README "Where documents live").
+    api_documents: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,18 +147,33 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 ) from exc
 
 
-def _fsync_tree(directory: Path) -> None:
-    for path in sorted(directory.rglob("*"), reverse=True):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    fd = os.open(directory, os.O_RDONLY)
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in sorted(directory.rglob("*"), reverse=True):
+        _fsync(path)
+    _fsync(directory)
+
+
+@contextmanager
+def writer_lock(root: Path) -> Iterator[None]:
+    """Hold the index root's writer lock (an flock, so it also excludes other processes).
+
+    Builds and live updates take it so two writers never interleave; readers never do.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def write_index(root: Path, index: Index) -> Path:
@@ -174,30 +194,33 @@ def write_index(root: Path, index: Index) -> Path:
     _fsync_tree(tmp)
     final = versions / index.manifest.index_id
     os.replace(tmp, final)
+    _fsync(versions)  # the rename must be durable before CURRENT can point at it
     _set_current(root, index.manifest.index_id)
     _prune(root, keep=index.manifest.index_id)
     return final
 
 
 def _set_current(root: Path, version: str) -> None:
-    pointer = root / f".CURRENT.{uuid.uuid4().hex}"
+    pointer = root / f".CURRENT-{uuid.uuid4().hex}"
     with pointer.open("w") as out:
         out.write(version + "\n")
         out.flush()
         os.fsync(out.fileno())
     os.replace(pointer, root / "CURRENT")
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync(root)
 
 
 def _prune(root: Path, keep: str) -> None:
-    """Remove leftover temporaries and all but the newest KEEP_VERSIONS versions."""
+    """Remove leftovers of killed writers and all but the newest KEEP_VERSIONS versions."""
     for tmp in root.glob(".tmp-*"):
         shutil.rmtree(tmp, ignore_errors=True)
-    versions = sorted(p for p in (root / "versions").iterdir() if p.is_dir())
+    for pointer in root.glob(".CURRENT-*"):
+        pointer.unlink(missing_ok=True)
+    # Newest by write time: several versions can share one second of their id's timestamp.
+    versions = sorted(
+        (p for p in (root / "versions").iterdir() if p.is_dir()),
+        key=lambda p: (p.stat().st_mtime_ns, p.name),
+    )
     for old in versions[:-KEEP_VERSIONS]:
         if old.name != keep:
             shutil.rmtree(old, ignore_errors=True)
@@ -239,7 +262,22 @@ def check_manifest(manifest: Manifest, model: str | None) -> None:
 
 
 def read_index(root: Path, *, model: str | None = None) -> Index:
-    """Load the live version under `root`, checking its manifest against `model`."""
+    """Load the live version under `root`, checking its manifest against `model`.
+
+    A writer in another process may replace and prune the version being read; then the
+    read is retried on the new live version rather than reported as damage.
+    """
+    for _ in range(3):
+        before = current_version(root)
+        try:
+            return _read_live(root, model)
+        except IndexStoreError:
+            if current_version(root) == before:
+                raise
+    return _read_live(root, model)
+
+
+def _read_live(root: Path, model: str | None) -> Index:
     manifest = read_manifest(root)
     if manifest is None:
         raise IndexStoreError(f"no index at {root}; build one with `sayso build`")

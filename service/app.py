@@ -6,30 +6,61 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from index.search import Searcher
+from index.updates import IndexHolder
+from service.chat import router as chat_router
+from service.deps import require_reader
 from service.errors import install_error_handlers
+from service.limits import BodySizeLimit, RateLimit
+from service.page import install_page
 from service.routes import router
 from service.settings import Settings
+from service.telemetry import Metrics, RequestTelemetry
+from service.writes import router as write_router
 
 log = logging.getLogger(__name__)
 
 
 def load_searcher(settings: Settings) -> Searcher:
-    """Load the encoder and the live index named by `settings` (raises IndexStoreError)."""
-    from index.dense import SentenceTransformerEncoder
-    from index.store import read_index
+    """Load the encoder and the live index named by `settings` (raises IndexStoreError).
 
-    index = read_index(settings.index_dir, model=settings.model)
-    return Searcher(index, SentenceTransformerEncoder(settings.model), fusion=settings.fusion)
+    With SAYSO_REBUILD_ON_ERROR, an index that cannot be loaded is rebuilt from the seeds.
+    """
+    from index.dense import make_encoder
+    from index.store import IndexStoreError, read_index
+    from service.indexing import open_index
+
+    encoder = make_encoder(settings.model)
+    try:
+        index = read_index(settings.index_dir, model=settings.model)
+    except IndexStoreError:
+        if not settings.rebuild_on_error:
+            raise
+        index = open_index(settings, encoder, repair=True).index
+    return Searcher(index, encoder, fusion=settings.fusion)
+
+
+def serve_searcher(app: FastAPI, settings: Settings, searcher: Searcher) -> None:
+    """Make `searcher` live, with an IndexHolder for writes to `settings.index_dir`."""
+
+    def publish(new: Searcher) -> None:
+        app.state.searcher = new
+
+    app.state.holder = IndexHolder(settings.index_dir, searcher, on_swap=publish)
+    app.state.searcher = searcher
 
 
 def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
     def load() -> None:
         try:
-            app.state.searcher = load_searcher(settings)
+            serve_searcher(app, settings, load_searcher(settings))
             log.info("index loaded from %s", settings.index_dir)
         except Exception as exc:  # reported by /readyz, never fatal to the process
             log.error("could not load the index: %s", exc)
@@ -40,18 +71,40 @@ def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
     return thread
 
 
-def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
+def _index_state(app: FastAPI) -> dict[str, Any]:
+    searcher: Searcher | None = getattr(app.state, "searcher", None)
+    holder: IndexHolder | None = getattr(app.state, "holder", None)
+    manifest = searcher.index.manifest if searcher else None
+    return {
+        "documents": manifest.documents if manifest else 0,
+        "passages": manifest.passages if manifest else 0,
+        "builds": getattr(app.state, "builds", 0),
+        "updates": holder.updates if holder else 0,
+    }
+
+
+def create_app(
+    settings: Settings | None = None,
+    searcher: Searcher | None = None,
+    *,
+    startup_builds: int = 0,
+) -> FastAPI:
     """A sayso app. With `searcher`, it serves that; otherwise its lifespan loads the index
-    from `settings.index_dir` in the background (/readyz says when it is ready)."""
+    from `settings.index_dir` in the background (/readyz says when it is ready).
+    `startup_builds` counts full builds done before serving (for /metrics)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.searcher = searcher
+        app.state.searcher = None
+        app.state.holder = None
         app.state.load_error = None
+        app.state.builds = startup_builds
         if searcher is None:
             _load_in_background(app, settings)
+        else:
+            serve_searcher(app, settings, searcher)
         yield
 
     app = FastAPI(
@@ -59,7 +112,32 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         summary="Question answering over news: passages and the quotes that matter.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(require_reader)],
     )
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(chat_router)
+    install_page(app)
+    app.include_router(write_router)
+    metrics = Metrics(lambda: _index_state(app))
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics(request: Request) -> Response:
+        """Prometheus text format: per-route requests and latency, index size, builds."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    # Added innermost first: telemetry wraps everything, so 413s and 429s are logged too.
+    app.add_middleware(BodySizeLimit, settings=settings)
+    if settings.rate_limit > 0:
+        app.add_middleware(RateLimit, settings=settings)
+    app.add_middleware(RequestTelemetry, metrics=metrics)
+    if settings.cors_origins:
+        # Outermost, so errors from the limits carry CORS headers too. Closed unless configured.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     return app

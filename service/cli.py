@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -16,6 +16,8 @@ from service.cli_eval import eval_app
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from index.dense import Encoder
     from index.store import Index
 
@@ -68,9 +70,9 @@ def user_errors() -> Iterator[None]:
 
 
 def load_encoder(settings: Settings) -> Encoder:
-    from index.dense import SentenceTransformerEncoder
+    from index.dense import make_encoder
 
-    return SentenceTransformerEncoder(settings.model)
+    return make_encoder(settings.model)
 
 
 @contextmanager
@@ -95,33 +97,79 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def ensure_index(
-    settings: Settings, encoder: Encoder | None = None, *, force: bool = False
+    settings: Settings,
+    encoder: Encoder | None = None,
+    *,
+    force: bool = False,
+    repair: bool | None = None,
+    reset: bool = False,
 ) -> Index:
-    """The live index, (re)built first when missing, stale or `force`d."""
-    from index.build import is_current, update_index
-    from index.documents import load_documents
-    from index.store import read_index
+    """The live index, (re)built first when missing, stale or `force`d (see service.indexing)."""
+    return _ensure(settings, encoder, force=force, repair=repair, reset=reset)[0]
 
-    documents = load_documents(settings.seeds_dir)
-    build = settings.build_settings()
-    if not force and is_current(settings.index_dir, documents, build):
-        return read_index(settings.index_dir, model=settings.model)
-    encoder = encoder or load_encoder(settings)
+
+def _ensure(
+    settings: Settings,
+    encoder: Encoder | None,
+    *,
+    force: bool = False,
+    repair: bool | None = None,
+    reset: bool = False,
+) -> tuple[Index, bool]:
+    from service.indexing import open_index
+
     with progress_bar("Embedding") as update:
-        index = update_index(settings.index_dir, documents, build, encoder, progress=update)
-    typer.echo(
-        f"Indexed {index.manifest.documents} document(s), {index.manifest.passages} passages "
-        f"into {index.path}",
-        err=True,
-    )
-    return index
+        opened = open_index(
+            settings,
+            encoder or _LazyEncoder(settings),
+            force=force,
+            repair=repair,
+            reset=reset,
+            progress=update,
+        )
+    if opened.built:
+        index = opened.index
+        typer.echo(
+            f"Indexed {index.manifest.documents} document(s), {index.manifest.passages} "
+            f"passages into {index.path}",
+            err=True,
+        )
+    return opened.index, opened.built
+
+
+class _LazyEncoder:
+    """Loads the model on first use, so an up-to-date index never pays for loading it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._encoder: Encoder | None = None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self._encoder is None:
+            self._encoder = load_encoder(self._settings)
+        return self._encoder.encode(texts)
 
 
 @app.command()
-def build(seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None) -> None:
-    """Build the index from the seeds directory (re-embeds only changed documents)."""
+def build(
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset", help="Drop documents added through the API; index exactly the seeds"
+        ),
+    ] = False,
+) -> None:
+    """Build the index from the seeds directory (re-embeds only changed documents).
+
+    Documents added through the HTTP API are kept (the index is their only copy) unless
+    --reset; a damaged index is rebuilt from the seeds.
+    """
     with user_errors():
-        ensure_index(settings_from(seeds_dir=seeds, index_dir=index, model=model))
+        settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
+        ensure_index(settings, repair=True, reset=reset)
 
 
 @app.command()
@@ -179,18 +227,29 @@ def serve(
         settings = settings_from(
             host=host, port=port, seeds_dir=seeds, index_dir=index, model=model
         )
-        logging.basicConfig(
-            level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(settings.log_level)
         encoder = load_encoder(settings)
-        searcher = Searcher(ensure_index(settings, encoder), encoder, fusion=settings.fusion)
+        loaded, built = _ensure(settings, encoder)
+        searcher = Searcher(loaded, encoder, fusion=settings.fusion)
     typer.echo(f"sayso serving on http://{settings.host}:{settings.port}", err=True)
+    # uvicorn finishes in-flight requests on SIGTERM/SIGINT before the process exits.
     uvicorn.run(
-        create_app(settings, searcher),
+        create_app(settings, searcher, startup_builds=int(built)),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        access_log=False,  # replaced by sayso.access: one JSON line per request
     )
+
+
+def configure_logging(level: str) -> None:
+    """Plain lines for the service's own logs; bare JSON lines for the access log."""
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    access = logging.getLogger("sayso.access")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.propagate = False
 
 
 def main() -> None:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from index.search import Searcher
+from index.tokens import TokenCounter, token_counter
+from index.updates import IndexHolder
 from service.errors import ApiError
 from service.settings import Settings
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probes and scrapes stay open even when reads are protected."""
 
 
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_searcher(request: Request) -> Searcher:
@@ -24,5 +34,71 @@ def get_searcher(request: Request) -> Searcher:
     return searcher
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+def get_holder(request: Request) -> IndexHolder:
+    holder: IndexHolder | None = getattr(request.app.state, "holder", None)
+    if holder is None:
+        get_searcher(request)  # not loaded yet: the same 503
+        raise ApiError(503, "not_ready", "The service is not ready: the index cannot be updated.")
+    return holder
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_key(request: Request, key: str) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise ApiError(
+            401,
+            "unauthorized",
+            "This endpoint needs the header 'Authorization: Bearer <SAYSO_API_KEY>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not hmac.compare_digest(given.strip().encode(), key.encode()):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "The API key is not valid; send the key the service was started with.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+
+
+def require_writer(request: Request, settings: SettingsDep) -> None:
+    """Writes need the API key when one is set; without one, only a loopback-bound service
+    accepts them (anyone who can reach a public address could otherwise change the corpus)."""
+    if settings.api_key:
+        _check_key(request, settings.api_key)
+    elif not is_loopback(settings.host):
+        raise ApiError(
+            403,
+            "writes_disabled",
+            f"Writes are disabled: the service listens on {settings.host} without an API key; "
+            "set SAYSO_API_KEY (or bind to 127.0.0.1) to allow them.",
+        )
+
+
+def require_reader(request: Request, settings: SettingsDep) -> None:
+    """Reads are open unless SAYSO_PROTECT_READS is on and an API key is set."""
+    if settings.protect_reads and settings.api_key and request.url.path not in OPEN_PATHS:
+        _check_key(request, settings.api_key)
+
+
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+
+
+def get_token_counter(settings: Annotated[Settings, Depends(get_settings)]) -> TokenCounter:
+    """The embedding model's tokenizer as a counter, loaded once per process."""
+    return token_counter(settings.model)
+
+
+TokenCounterDep = Annotated[TokenCounter, Depends(get_token_counter)]
+HolderDep = Annotated[IndexHolder, Depends(get_holder)]
+WriterDep = Annotated[None, Depends(require_writer)]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from index.search import SearchResult
 from service.deps import SearcherDep, SettingsDep
 from service.errors import ApiError, error_response
+from service.limits import check_k, check_question
 from service.schemas import (
     MAX_QUESTION_CHARS,
     DocumentListOut,
@@ -28,7 +29,7 @@ from service.schemas import (
 from service.settings import Mode
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 404, 422, 503)
+    code: {"model": ErrorOut} for code in (400, 401, 404, 413, 422, 429, 503)
 }
 
 router = APIRouter(responses=ERRORS)
@@ -88,6 +89,8 @@ def _response(result: SearchResult, searcher: Any) -> SearchResponse:
 @router.post("/v1/search", response_model=SearchResponse, tags=["search"])
 def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) -> SearchResponse:
     """The passages that best answer a question, best first."""
+    check_question(body.question, settings)
+    check_k(body.k, settings)
     mode = body.mode or settings.mode
     result = searcher.search(body.question, k=body.k, mode=mode, doc_ids=body.doc_ids)
     return _response(result, searcher)
@@ -95,13 +98,17 @@ def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) ->
 
 @router.get("/v1/search", response_model=SearchResponse, tags=["search"])
 def search_get(
-    q: Annotated[Question, Query(description=f"The question (1-{MAX_QUESTION_CHARS} characters)")],
+    q: Annotated[
+        Question, Query(description=f"The question (default limit {MAX_QUESTION_CHARS} characters)")
+    ],
     searcher: SearcherDep,
     settings: SettingsDep,
     k: Annotated[K, Query()] = 5,
     mode: Annotated[Mode | None, Query()] = None,
 ) -> SearchResponse:
     """The same as POST /v1/search, for curl and browsers."""
+    check_question(q, settings, field="q")
+    check_k(k, settings)
     result = searcher.search(q, k=k, mode=mode or settings.mode)
     return _response(result, searcher)
 

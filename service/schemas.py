@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from service.settings import Mode
+from service.settings import K_CEILING, QUESTION_CEILING, Mode, Settings
 
-MAX_QUESTION_CHARS = 2000
-MAX_K = 50
+MAX_MESSAGES = 1000  # hard ceiling; SAYSO_MAX_MESSAGES is the limit in force
+MAX_MESSAGE_CHARS = 8000
+DEFAULT_MAX_TOKENS = 800
+# The defaults; the limits in force are Settings.max_question_chars and max_k, checked by
+# service.limits (the schema only carries hard ceilings so the settings can raise them).
+MAX_QUESTION_CHARS: int = Settings.model_fields["max_question_chars"].default
+MAX_K: int = Settings.model_fields["max_k"].default
+DOC_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$"
 
 
 def _meaningful(text: str) -> str:
@@ -20,10 +26,31 @@ def _meaningful(text: str) -> str:
     return text.strip()
 
 
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
 Question = Annotated[
-    str, Field(min_length=1, max_length=MAX_QUESTION_CHARS), AfterValidator(_meaningful)
+    str,
+    Field(
+        min_length=1,
+        max_length=QUESTION_CEILING,
+        description=f"The question; at most SAYSO_MAX_QUESTION_CHARS characters "
+        f"(default {MAX_QUESTION_CHARS})",
+    ),
+    AfterValidator(_meaningful),
 ]
-K = Annotated[int, Field(ge=1, le=MAX_K, description="How many passages to return")]
+K = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=K_CEILING,
+        description=f"How many passages to return, 1 to SAYSO_MAX_K (default {MAX_K})",
+    ),
+]
+Metadata = Annotated[str, Field(max_length=2000), AfterValidator(_no_nul)]
 
 
 class SearchRequest(BaseModel):
@@ -37,6 +64,32 @@ class SearchRequest(BaseModel):
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
         None, max_length=1000, description="Only search these documents"
     )
+
+
+class DocumentIn(BaseModel):
+    """An article to add, or to replace the article with the same id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(
+        pattern=DOC_ID_PATTERN,
+        description="Letters, digits, '.', '_' or '-', at most 128, starting alphanumeric",
+    )
+    text: Annotated[str, Field(min_length=1), AfterValidator(_meaningful)]
+    title: Metadata = ""
+    source: Metadata = ""
+    url: Metadata = ""
+    published: Metadata = ""
+
+
+class DocumentWriteOut(BaseModel):
+    """What a write did, and the index version now serving."""
+
+    id: str
+    status: str = Field(description="created, replaced, unchanged or deleted")
+    index_id: str
+    documents: int
+    passages: int
 
 
 class SpanOut(BaseModel):
@@ -119,3 +172,92 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
+
+
+class ContextRequest(BaseModel):
+    """A chat (`messages`, the last user turn is answered) or a bare `question`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[MessageIn] | None = Field(
+        None, min_length=1, max_length=MAX_MESSAGES, description="The conversation so far"
+    )
+    question: Question | None = Field(None, description="Instead of messages: one question")
+    k: K = 5
+    max_tokens: int = Field(
+        DEFAULT_MAX_TOKENS,
+        ge=32,
+        le=32000,
+        description="Budget for `context`, counted with the embedding model's tokenizer",
+    )
+    mode: Mode | None = Field(None, description="hybrid, dense or lexical")
+    doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
+        None, max_length=1000, description="Only search these documents"
+    )
+
+    @model_validator(mode="after")
+    def _one_input(self) -> ContextRequest:
+        if (self.messages is None) == (self.question is None):
+            raise ValueError("give either messages or question, not both or neither")
+        if self.messages is not None:
+            users = [m for m in self.messages if m.role == "user"]
+            if not users or not users[-1].content.strip():
+                raise ValueError("the last user message must contain some text")
+            if any("\x00" in m.content for m in self.messages):
+                raise ValueError("messages must not contain NUL characters")
+        return self
+
+
+class SpeakerOut(BaseModel):
+    name: str
+    title: str = ""
+    organization: str = ""
+
+
+class QuoteOut(BaseModel):
+    id: str
+    doc_id: str
+    passage_id: str | None = None
+    text: str
+    kind: str = "direct"
+    start: int
+    end: int
+    cue: str = ""
+    speaker: SpeakerOut
+    score: float | None = None
+
+
+class CitationOut(BaseModel):
+    n: int = Field(description="The marker [n] in `context`")
+    passage_id: str
+    doc_id: str
+    title: str
+    source: str
+    url: str
+    start: int = Field(description="Document character offset of the cited text")
+    end: int
+    quote_ids: list[str]
+    text: str = Field(description="document.text[start:end], as shown in `context`")
+    highlights: list[SpanOut] = Field(description="Best-matching sentences (document offsets)")
+
+
+class ContextResponse(BaseModel):
+    query: str = Field(description="What was searched: the last user turn, made self-contained")
+    question: str = Field(description="The last user turn as written")
+    rewritten: bool
+    context: str
+    tokens: int = Field(description="Tokens in `context` (embedding model's tokenizer)")
+    citations: list[CitationOut]
+    quotes: list[QuoteOut]
+
+
+class ToolsOut(BaseModel):
+    tools: list[dict[str, Any]] = Field(description="OpenAI-style tool definitions")
+    calls: dict[str, dict[str, str]] = Field(description="Tool name -> the HTTP call to make")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.store import BuildSettings
 
 Mode = Literal["hybrid", "dense", "lexical"]
+
+QUESTION_CEILING = 100_000
+"""Hard ceiling on max_question_chars (the wire schema's bound; the setting is the limit)."""
+K_CEILING = 1000
+"""Hard ceiling on max_k."""
 
 
 class Settings(BaseSettings):
@@ -28,12 +33,57 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `sayso serve` binds to")
     port: int = Field(8000, ge=0, le=65535, description="Port `sayso serve` listens on")
     api_key: str | None = Field(
-        None, description="When set, write endpoints need `Authorization: Bearer <key>`"
+        None,
+        description="When set, write endpoints need `Authorization: Bearer <key>`; when unset, "
+        "writes are refused unless the service is bound to a loopback address",
+    )
+    protect_reads: bool = Field(
+        False, description="Also require the API key for reads (needs SAYSO_API_KEY)"
+    )
+    max_question_chars: int = Field(
+        2000, ge=1, le=QUESTION_CEILING, description="Longest question accepted, in characters"
+    )
+    max_k: int = Field(50, ge=1, le=K_CEILING, description="Most passages one request may ask for")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body, in bytes (except documents)"
+    )
+    max_document_bytes: int = Field(
+        2_097_152,
+        ge=1024,
+        description="Largest body for POST /v1/documents and /v1/extract, in bytes",
+    )
+    max_messages: int = Field(
+        50, ge=1, le=10_000, description="Most messages one /v1/context request may carry"
+    )
+    rate_limit: float = Field(
+        0.0,
+        ge=0,
+        description="Requests per second allowed per client address; 0 turns limiting off",
+    )
+    rate_burst: int = Field(
+        20, ge=1, description="Requests a client may make at once before the rate applies"
+    )
+    rebuild_on_error: bool = Field(
+        False,
+        description="On a damaged or incompatible index at startup, rebuild from the seeds "
+        "directory instead of refusing to start (documents added through the API are lost)",
     )
     mode: Mode = Field("hybrid", description="Default retrieval mode")
     fusion: str = Field("rrf", description="Hybrid fusion method: rrf, minmax or zscore")
     max_words: int = Field(120, ge=10, le=2000, description="Passage word budget")
     log_level: str = Field("info", description="Log level of the service")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (comma-separated, * for any); "
+        "none by default",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     def build_settings(self) -> BuildSettings:
         return BuildSettings(model=self.model, max_words=self.max_words)

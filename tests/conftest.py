@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,32 +11,25 @@ import pytest
 
 from index.build import update_index
 from index.documents import Document, load_documents
+from index.hashing import HASH_MODEL, HashEncoder
 from index.search import Searcher
 from index.store import BuildSettings, Index
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SEED_ID = "china-daily-new-quality-productive-forces"
-FAKE_MODEL = "fake-hash-encoder"
+FAKE_MODEL = HASH_MODEL
 
 
-class FakeEncoder:
-    """Bag of word prefixes hashed into 512 dimensions: deterministic, fast, a little semantic."""
-
-    dimension = 512
+class FakeEncoder(HashEncoder):
+    """The hashing encoder, counting how many texts each call embeds."""
 
     def __init__(self) -> None:
         self.calls: list[int] = []
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(len(texts))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                digest = hashlib.blake2b(word[:5].encode(), digest_size=4).digest()
-                out[row, int.from_bytes(digest, "little") % self.dimension] += 1.0
-            out[row, 0] += 1e-3  # never a zero vector
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
+        return super().encode(texts)
 
 
 @pytest.fixture(scope="session")

@@ -99,7 +99,7 @@ def test_dev_covers_every_paragraph():
     for r in load("dev_questions.jsonl"):
         i = next(i for i, p in enumerate(paras) if r["answers"][0] in p)
         counts[i] += 1
-    for i, (p, n) in enumerate(zip(paras, counts)):
+    for i, (p, n) in enumerate(zip(paras, counts, strict=True)):
         wanted = 2 if len(p.split()) > 10 else 1
         assert n >= wanted, f"paragraph {i} has {n} dev questions: {p[:60]!r}"
 

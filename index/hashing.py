@@ -1,0 +1,32 @@
+"""A deterministic hashing encoder for tests and fault drills (SAYSO_MODEL=fake-hash-encoder)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+HASH_MODEL = "fake-hash-encoder"
+"""The model name that selects HashEncoder; not a real model and not for production."""
+
+
+class HashEncoder:
+    """Bag of word prefixes hashed into 512 dimensions: deterministic, fast, a little semantic.
+
+    It needs no weights, so subprocess tests (kill drills, real servers) can use it; its
+    retrieval quality is far below a real model's.
+    """
+
+    dimension = 512
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.blake2b(word[:5].encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % self.dimension] += 1.0
+            out[row, 0] += 1e-3  # never a zero vector
+        normalised: np.ndarray = out / np.linalg.norm(out, axis=1, keepdims=True)
+        return normalised

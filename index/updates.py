@@ -1,0 +1,129 @@
+"""Live updates: add, replace or delete documents in a served index, one writer at a time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from index.build import build_index
+from index.documents import Document
+from index.search import Searcher
+from index.store import (
+    Index,
+    IndexStoreError,
+    current_version,
+    read_index,
+    write_index,
+    writer_lock,
+)
+
+log = logging.getLogger(__name__)
+
+ChangeKind = Literal["created", "replaced", "unchanged", "deleted"]
+
+
+class UnknownDocument(KeyError):
+    """DELETE of a document id the index does not hold."""
+
+
+class LastDocument(ValueError):
+    """DELETE of the only document: an index needs at least one passage."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one write did, and the index version that now serves."""
+
+    doc_id: str
+    kind: ChangeKind
+    index: Index
+
+
+class IndexHolder:
+    """Holds the live Searcher; writers are serialised, readers never wait.
+
+    A write builds a new Index from the current one (re-embedding only the changed
+    document), writes it as a new version beside the old one (fsynced, CURRENT replaced
+    atomically), and only then swaps the Searcher reference. A reader takes the reference
+    once per request, so it sees the old index or the new one, never a mixture.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        searcher: Searcher,
+        *,
+        on_swap: Callable[[Searcher], None] | None = None,
+    ) -> None:
+        self.root = root
+        self._searcher = searcher
+        self._on_swap = on_swap
+        self._lock = threading.Lock()
+        self.updates = 0
+
+    @property
+    def searcher(self) -> Searcher:
+        return self._searcher
+
+    def upsert(self, document: Document) -> Change:
+        """Add `document`, or replace the document with its id; returns what changed."""
+        with self._lock, writer_lock(self.root):
+            current = self._latest()
+            old = current.documents.get(document.id)
+            if old is not None and old.content_hash == document.content_hash:
+                return Change(document.id, "unchanged", current)
+            documents = dict(current.documents)
+            documents[document.id] = document
+            api = {*current.manifest.api_documents, document.id}
+            index = self._commit(current, documents, api)
+            return Change(document.id, "created" if old is None else "replaced", index)
+
+    def delete(self, doc_id: str) -> Change:
+        """Remove a document; raises UnknownDocument or LastDocument."""
+        with self._lock, writer_lock(self.root):
+            current = self._latest()
+            if doc_id not in current.documents:
+                raise UnknownDocument(doc_id)
+            if len(current.documents) == 1:
+                raise LastDocument(doc_id)
+            documents = {k: v for k, v in current.documents.items() if k != doc_id}
+            api = set(current.manifest.api_documents) - {doc_id}
+            index = self._commit(current, documents, api)
+            return Change(doc_id, "deleted", index)
+
+    def _latest(self) -> Index:
+        """The index to build on: ours, or a newer version another process (sayso build) wrote."""
+        index = self._searcher.index
+        live = current_version(self.root)
+        if live is not None and live.name != index.manifest.index_id:
+            try:
+                newer = read_index(self.root, model=index.manifest.model)
+            except IndexStoreError as exc:
+                log.warning("building on the served index, not on %s: %s", live, exc)
+            else:
+                log.info("index %s was replaced on disk by %s", index.manifest.index_id, live.name)
+                self._swap(self._searcher.with_index(newer))
+                return newer
+        return index
+
+    def _commit(self, current: Index, documents: dict[str, Document], api: set[str]) -> Index:
+        built = build_index(
+            list(documents.values()), current.settings, self._searcher.encoder, previous=current
+        )
+        manifest = replace(built.manifest, api_documents=sorted(api & set(documents)))
+        index = replace(built, manifest=manifest)
+        path = write_index(self.root, index)
+        index = replace(index, path=path)
+        self.updates += 1
+        self._swap(self._searcher.with_index(index))
+        log.info("index %s now serves %d documents", manifest.index_id, manifest.documents)
+        return index
+
+    def _swap(self, searcher: Searcher) -> None:
+        self._searcher = searcher
+        if self._on_swap is not None:
+            self._on_swap(searcher)

@@ -1,0 +1,183 @@
+"""Chatbot routes: citable context for a conversation turn, and tool definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from index.context import Citation, available_quotes, build_context
+from index.conversation import Message, Rewrite, fused_search, queries, rewrite
+from service.deps import SearcherDep, SettingsDep, TokenCounterDep
+from service.errors import ApiError
+from service.limits import check_k, check_question
+from service.routes import ERRORS
+from service.schemas import (
+    MAX_K,
+    CitationOut,
+    ContextRequest,
+    ContextResponse,
+    QuoteOut,
+    SpanOut,
+    SpeakerOut,
+    ToolsOut,
+)
+
+router = APIRouter(responses=ERRORS, tags=["chat"])
+
+SEARCH_TOOL = "search_news"
+
+
+def _check_limits(body: ContextRequest, settings: Any) -> None:
+    """The configured limits: k, question length, number of messages (422 / the error shape)."""
+    check_k(body.k, settings)
+    if body.question is not None:
+        check_question(body.question, settings)
+    if body.messages is not None:
+        if len(body.messages) > settings.max_messages:
+            message = (
+                f"must hold at most {settings.max_messages} messages, got {len(body.messages)}"
+            )
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"Invalid 'messages': {message}; send only the recent turns.",
+                [{"field": "messages", "message": message}],
+            )
+        last = max(n for n, m in enumerate(body.messages) if m.role == "user")
+        check_question(body.messages[last].content, settings, field=f"messages.{last}.content")
+
+
+def _rewrite(body: ContextRequest) -> Rewrite:
+    if body.messages is None:
+        assert body.question is not None  # guaranteed by ContextRequest's validator
+        return rewrite([Message("user", body.question)])
+    return rewrite([Message(m.role, m.content) for m in body.messages])
+
+
+def _citation(citation: Citation) -> CitationOut:
+    return CitationOut(
+        n=citation.n,
+        passage_id=citation.passage_id,
+        doc_id=citation.doc_id,
+        title=citation.title,
+        source=citation.source,
+        url=citation.url,
+        start=citation.start,
+        end=citation.end,
+        quote_ids=list(citation.quote_ids),
+        text=citation.text,
+        highlights=[SpanOut(start=s, end=e) for s, e in citation.highlights],
+    )
+
+
+def _quote(quote: Any, passage_ids: dict[str, str]) -> QuoteOut:
+    speaker = quote.speaker
+    return QuoteOut(
+        id=quote.id,
+        doc_id=quote.doc_id,
+        passage_id=getattr(quote, "passage_id", None) or passage_ids.get(quote.id),
+        text=quote.text,
+        kind=getattr(quote, "kind", "direct"),
+        start=quote.start,
+        end=quote.end,
+        cue=getattr(quote, "cue", "") or "",
+        speaker=SpeakerOut(
+            name=speaker.name,
+            title=getattr(speaker, "title", "") or "",
+            organization=getattr(speaker, "organization", "") or "",
+        ),
+        score=getattr(quote, "score", None),
+    )
+
+
+@router.post("/v1/context", response_model=ContextResponse)
+def context(
+    body: ContextRequest,
+    searcher: SearcherDep,
+    settings: SettingsDep,
+    count_tokens: TokenCounterDep,
+) -> ContextResponse:
+    """Numbered, citable context for the last user turn of a chat (or a bare question).
+
+    Follow-ups are made self-contained from earlier turns (no language model: see
+    index/conversation.py); `context` fits in `max_tokens` of the embedding model's
+    tokenizer; `[n]` in `context` is citation `n`.
+    """
+    _check_limits(body, settings)
+    rewritten = _rewrite(body)
+    hits = fused_search(
+        searcher,
+        queries(rewritten),
+        k=body.k,
+        mode=body.mode or settings.mode,
+        doc_ids=body.doc_ids,
+    )
+    built = build_context(
+        hits,
+        searcher.index.documents,
+        count_tokens,
+        body.max_tokens,
+        available_quotes(searcher.index, hits),
+    )
+    passage_ids = {q: c.passage_id for c in built.citations for q in c.quote_ids}
+    return ContextResponse(
+        query=rewritten.query,
+        question=rewritten.question,
+        rewritten=rewritten.query != rewritten.question,
+        context=built.text,
+        tokens=built.tokens,
+        citations=[_citation(c) for c in built.citations],
+        quotes=[_quote(q, passage_ids) for q in built.quotes],
+    )
+
+
+def tool_definitions() -> list[dict[str, Any]]:
+    """OpenAI-style function tools (pass them as `tools` to a chat completion)."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": SEARCH_TOOL,
+                "description": (
+                    "Search the news articles indexed by sayso. Returns numbered passages "
+                    "([1], [2], ...) with titles, sources and attributed quotes, ready to "
+                    "cite. Ask one self-contained question per call."
+                ),
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "question": {
+                            "type": "string",
+                            "description": "A self-contained question or keywords",
+                        },
+                        "k": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_K,
+                            "default": 5,
+                            "description": "How many passages to return",
+                        },
+                        "max_tokens": {
+                            "type": "integer",
+                            "minimum": 32,
+                            "default": 800,
+                            "description": "Token budget of the returned context",
+                        },
+                    },
+                    "required": ["question"],
+                    "additionalProperties": False,
+                },
+            },
+        }
+    ]
+
+
+@router.get("/v1/tools", response_model=ToolsOut)
+def tools() -> ToolsOut:
+    """Tool definitions for a chatbot whose model calls tools; `calls` says how to run
+    each: send the tool's JSON arguments as the body of that request."""
+    return ToolsOut(
+        tools=tool_definitions(),
+        calls={SEARCH_TOOL: {"method": "POST", "path": "/v1/context"}},
+    )

@@ -1,0 +1,88 @@
+"""Opening the index: load it, build it when missing or stale, refuse or rebuild when damaged.
+
+Where documents live: `seeds/` holds the seed articles; the index is the store of record
+for articles added through the HTTP API (their ids are listed in the manifest). A build
+from seeds therefore keeps API articles, which take precedence over a seed file with the
+same id; `sayso build --reset` drops them and indexes exactly the seeds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.build import Progress, is_current, update_index
+from index.dense import Encoder
+from index.documents import Document, load_documents
+from index.store import Index, IndexStoreError, read_index
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Opened:
+    index: Index
+    built: bool
+
+
+def _existing(root: Path) -> bool:
+    return (root / "CURRENT").exists()
+
+
+def open_index(
+    settings: Settings,
+    encoder: Encoder | None,
+    *,
+    force: bool = False,
+    repair: bool | None = None,
+    reset: bool = False,
+    progress: Progress | None = None,
+) -> Opened:
+    """The live index, built first when missing, stale (seeds, model or settings changed) or
+    `force`d. A damaged or incompatible index raises IndexStoreError naming the file and the
+    fix, unless `repair` (default: SAYSO_REBUILD_ON_ERROR) says to rebuild from the seeds.
+    `encoder` may be None when the caller can load one lazily via `make_encoder`.
+    """
+    repair = settings.rebuild_on_error if repair is None else repair
+    root = settings.index_dir
+    seeds = load_documents(settings.seeds_dir)
+    previous: Index | None = None
+    if _existing(root):
+        try:
+            previous = read_index(root)  # any model: a model change is staleness, not damage
+        except IndexStoreError as exc:
+            if not repair:
+                raise IndexStoreError(
+                    f"{exc} (or set SAYSO_REBUILD_ON_ERROR=true to rebuild from "
+                    f"{settings.seeds_dir} on startup)"
+                ) from exc
+            log.warning("rebuilding the index from %s: %s", settings.seeds_dir, exc)
+    api = [] if previous is None or reset else _api_documents(previous)
+    documents = _merge(seeds, api)
+    build = settings.build_settings()
+    if previous is not None and not force and is_current(root, documents, build):
+        return Opened(previous, built=False)
+    if encoder is None:
+        from index.dense import make_encoder
+
+        encoder = make_encoder(settings.model)
+    index = update_index(
+        root, documents, build, encoder, progress=progress, api_documents=[d.id for d in api]
+    )
+    return Opened(index, built=True)
+
+
+def _api_documents(index: Index) -> list[Document]:
+    return [index.documents[i] for i in index.manifest.api_documents if i in index.documents]
+
+
+def _merge(seeds: list[Document], api: list[Document]) -> list[Document]:
+    """Seeds plus API documents; an API document replaces a seed with its id."""
+    merged = {d.id: d for d in seeds}
+    shadowed = sorted(d.id for d in api if d.id in merged)
+    if shadowed:
+        log.info("API documents take precedence over seed files: %s", ", ".join(shadowed))
+    merged.update({d.id: d for d in api})
+    return sorted(merged.values(), key=lambda d: d.id)

@@ -1,0 +1,163 @@
+"""Limits: question length and k checks, request body size and per-client rate (ASGI middleware)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import ApiError, error_response
+from service.settings import Settings
+
+LARGE_BODY_PATHS = ("/v1/documents", "/v1/extract")
+"""Routes whose bodies are whole articles, held to max_document_bytes."""
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probes and scrapes are never rate limited."""
+MAX_TRACKED_CLIENTS = 10_000
+
+
+def check_question(question: str, settings: Settings, field: str = "question") -> None:
+    """422 (the error shape) when `question` is longer than SAYSO_MAX_QUESTION_CHARS."""
+    limit = settings.max_question_chars
+    if len(question) > limit:
+        message = f"must be at most {limit} characters, got {len(question)}; shorten it"
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"Invalid '{field}': {message}.",
+            [{"field": field, "message": message}],
+        )
+
+
+def check_k(k: int, settings: Settings) -> None:
+    """422 (the error shape) when `k` is above SAYSO_MAX_K."""
+    if k > settings.max_k:
+        message = f"must be between 1 and {settings.max_k}, got {k}"
+        raise ApiError(
+            422, "invalid_request", f"Invalid 'k': {message}.", [{"field": "k", "message": message}]
+        )
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    """The largest body, in bytes, accepted on `path`."""
+    if path.startswith(LARGE_BODY_PATHS):
+        return settings.max_document_bytes
+    return settings.max_body_bytes
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"The request body is larger than {limit} bytes; send a smaller one.")
+
+
+class BodySizeLimit:
+    """Answers 413 once a request body passes its limit, counting the bytes as they stream.
+
+    A Content-Length over the limit is refused before anything is read; a chunked or
+    lying body is cut off at the first chunk that crosses the limit.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = body_limit(self.settings, scope["path"])
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _send_413(scope, receive, send, limit)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _too_large(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except HTTPException as exc:
+            if exc.status_code != 413 or started:
+                raise
+            await _send_413(scope, receive, send, limit)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_413(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    exc = _too_large(limit)
+    response = error_response(413, "payload_too_large", str(exc.detail))
+    await response(scope, receive, send)
+
+
+class TokenBuckets:
+    """Per-client token buckets: `rate` tokens a second, at most `burst` saved up."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, client: str, now: float | None = None) -> float:
+        """Take a token for `client`: 0 when allowed, else seconds until one is free."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.pop(client, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            self._buckets[client] = (tokens - 1 if wait == 0 else tokens, now)
+            while len(self._buckets) > MAX_TRACKED_CLIENTS:
+                self._buckets.popitem(last=False)
+            return wait
+
+
+class RateLimit:
+    """429 with Retry-After once a client address exceeds SAYSO_RATE_LIMIT requests a second."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.buckets = TokenBuckets(settings.rate_limit, settings.rate_burst)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client: Any = scope.get("client")
+        wait = self.buckets.take(client[0] if client else "unknown")
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            response = error_response(
+                429,
+                "rate_limited",
+                f"Too many requests from this client; retry in {seconds} second(s).",
+                headers={"Retry-After": str(seconds)},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,93 @@
+"""End to end: `make serve` as the README says, on a free port and a fresh index, over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+READY_TIMEOUT_S = 600
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    index_dir = tmp_path_factory.mktemp("e2e") / "index"
+    env = os.environ | {"SAYSO_INDEX_DIR": str(index_dir), "SAYSO_SEEDS_DIR": str(ROOT / "seeds")}
+    log = (index_dir.parent / "server.log").open("wb")
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"PORT={port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, process, index_dir.parent / "server.log")
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"server not ready in {READY_TIMEOUT_S}s:\n{log.read_text()[-3000:]}")
+
+
+def test_ready_reports_the_fresh_index(server: str) -> None:
+    body = httpx.get(f"{server}/readyz").json()
+    assert body["documents"] == 1
+    assert body["passages"] > 5
+    assert body["model"] == "all-MiniLM-L6-v2"
+
+
+def test_question_over_http_returns_exact_offsets(server: str) -> None:
+    response = httpx.get(
+        f"{server}/v1/search", params={"q": "How much did China spend on R&D?", "k": 3}
+    )
+    assert response.status_code == 200
+    passages = response.json()["passages"]
+    assert "3.6 trillion yuan" in passages[0]["text"]
+    doc = httpx.get(f"{server}/v1/documents/{passages[0]['doc_id']}").json()
+    for passage in passages:
+        assert doc["text"][passage["start"] : passage["end"]] == passage["text"]
+
+
+def test_errors_over_http(server: str) -> None:
+    response = httpx.post(f"{server}/v1/search", json={"question": "  "})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
