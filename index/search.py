@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from index.confidence import Answerability, confidence
 from index.dense import Encoder
+from index.feedback import ROCCHIO_BETA, ROCCHIO_DOCS, rocchio
 from index.fusion import get_fuser
 from index.lexical import tokenize
 from index.passages import Passage, Span
@@ -17,7 +19,10 @@ from index.store import Index
 from index.stores.embedded import EmbeddedStore
 from index.stores.model import PassageStore, StoredHit, StoreQuery
 
-MODES = ("hybrid", "dense", "lexical")
+MODES = ("hybrid", "dense", "lexical", "quality")
+"""`quality`: hybrid with QUALITY_FUSION and Rocchio feedback on the question vector (a
+second store search); see CHANGELOG "Retrieval quality experiments"."""
+QUALITY_FUSION = "zscore"
 CANDIDATES = 100
 HIGHLIGHT_MARGIN = 0.05
 
@@ -40,6 +45,7 @@ class SearchResult:
     mode: str
     hits: list[Hit]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answerability: Answerability | None = None
 
 
 def check_mode(mode: str) -> str:
@@ -60,7 +66,7 @@ class Searcher:
         index: Index,
         encoder: Encoder,
         *,
-        fusion: str = "rrf",
+        fusion: str = "minmax",
         weights: tuple[float, float] = (1.0, 1.0),
         candidates: int = CANDIDATES,
         store: PassageStore | None = None,
@@ -73,6 +79,8 @@ class Searcher:
         self.candidates = candidates
         self.store: PassageStore = store if store is not None else EmbeddedStore(index)
         self._rows = {p.id: row for row, p in enumerate(index.passages)}
+        self._quality_fuse = get_fuser(QUALITY_FUSION)
+        self._vectors: np.ndarray | None = None
 
     def with_index(self, index: Index) -> Searcher:
         """A searcher like this one (encoder, fusion, weights) over another index version.
@@ -94,6 +102,17 @@ class Searcher:
             candidates=self.candidates,
             store=store,
         )
+
+    def profile(self, mode: str) -> dict[str, object]:
+        """What a mode runs: fusion, weights, candidate depth and feedback (for /readyz)."""
+        quality = mode == "quality"
+        return {
+            "mode": mode,
+            "fusion": QUALITY_FUSION if quality else self.fusion,
+            "weights": list(self.weights),
+            "candidates": self.candidates,
+            "feedback": f"rocchio(beta={ROCCHIO_BETA}, docs={ROCCHIO_DOCS})" if quality else None,
+        }
 
     def passage(self, passage_id: str) -> Passage | None:
         row = self._rows.get(passage_id)
@@ -123,19 +142,22 @@ class Searcher:
             query = self.embed(question)
             timings["embed"] = _ms(started)
         mark = time.perf_counter()
-        stored = self.store.search(
-            StoreQuery(
-                text=question,
-                vector=query,
-                lexical=mode != "dense",
-                k=k,
-                depth=max(self.candidates, k),
-                fuse=self.fuse,
-                weights=self.weights,
-                doc_ids=None if doc_ids is None else tuple(doc_ids),
-                speaker=speaker,
-            )
+        fuse = self._quality_fuse if mode == "quality" else self.fuse
+        store_query = StoreQuery(
+            text=question,
+            vector=query,
+            lexical=mode != "dense",
+            k=k,
+            depth=max(self.candidates, k),
+            fuse=fuse,
+            weights=self.weights,
+            doc_ids=None if doc_ids is None else tuple(doc_ids),
+            speaker=speaker,
         )
+        if mode == "quality" and query is not None:
+            query = self._feedback(store_query, query)
+            store_query = replace(store_query, vector=query)
+        stored = self.store.search(store_query)
         timings["search"] = _ms(mark)
         mark = time.perf_counter()
         hits = [
@@ -150,7 +172,26 @@ class Searcher:
         ]
         timings["highlight"] = _ms(mark)
         timings["total"] = _ms(started)
-        return SearchResult(question=question, mode=mode, hits=hits, timings_ms=timings)
+        # Lexical mode has no question vector: no answerability (None) rather than a guess.
+        top = hits[0].scores.get("dense") if hits else -1.0
+        answerability = None if top is None else confidence(top)
+        return SearchResult(
+            question=question,
+            mode=mode,
+            hits=hits,
+            timings_ms=timings,
+            answerability=answerability,
+        )
+
+    def _feedback(self, store_query: StoreQuery, query: np.ndarray) -> np.ndarray:
+        """The question vector moved towards the first pass's ROCCHIO_DOCS best passages."""
+        first = self.store.search(replace(store_query, k=ROCCHIO_DOCS))
+        rows = [self._rows[h.passage.id] for h in first if h.passage.id in self._rows]
+        if not rows:
+            return query
+        if self._vectors is None:
+            self._vectors = self.index.dense.vectors()  # once; the index never changes
+        return rocchio(query, self._vectors[rows], ROCCHIO_BETA)
 
     def _highlights(
         self, hit: StoredHit, query: np.ndarray | None, question: str

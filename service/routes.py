@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from index.search import SearchResult
+from index.search import MODES, SearchResult
 from service.deps import SearcherDep, SettingsDep
 from service.errors import ApiError, error_response
 from service.limits import check_k, check_question
@@ -58,6 +58,8 @@ def readyz(request: Request, settings: SettingsDep) -> Any:
         index_id=manifest.index_id,
         mode=settings.mode,
         fusion=searcher.fusion,
+        modes=list(MODES),
+        profile=searcher.profile(settings.mode) | {"build": manifest.settings},
     )
 
 
@@ -81,8 +83,14 @@ def _response(result: SearchResult, searcher: Any) -> SearchResponse:
                 highlights=[SpanOut(start=s, end=e) for s, e in hit.highlights],
             )
         )
+    answer = result.answerability
     return SearchResponse(
-        question=result.question, mode=result.mode, passages=passages, timings_ms=result.timings_ms
+        question=result.question,
+        mode=result.mode,
+        passages=passages,
+        timings_ms=result.timings_ms,
+        answerable=None if answer is None else answer.answerable,
+        confidence=None if answer is None else answer.confidence,
     )
 
 

@@ -116,6 +116,14 @@ class SearchResponse(BaseModel):
     mode: str
     passages: list[PassageOut]
     timings_ms: dict[str, float]
+    answerable: bool | None = Field(
+        None,
+        description="Whether the best passage is a confident match (null in lexical mode, "
+        "which has no question vector)",
+    )
+    confidence: float | None = Field(
+        None, ge=0, le=1, description="Calibrated probability that the best passage answers"
+    )
 
 
 class DocumentSummaryOut(BaseModel):
@@ -162,6 +170,8 @@ class ReadyOut(BaseModel):
     index_id: str
     mode: str
     fusion: str
+    modes: list[str] = []
+    profile: dict[str, object] = {}
 
 
 class ErrorBody(BaseModel):

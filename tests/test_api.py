@@ -28,6 +28,9 @@ def test_health_and_ready(client: TestClient, fake_searcher: Searcher) -> None:
     assert body["documents"] == 1
     assert body["index_id"] == fake_searcher.index.manifest.index_id
     assert {"model", "built_at"} <= set(body)
+    assert "quality" in body["modes"]
+    assert body["profile"]["fusion"] == body["fusion"]
+    assert "build" in body["profile"]
 
 
 def test_post_search_shape_and_offsets(client: TestClient) -> None:
@@ -37,6 +40,8 @@ def test_post_search_shape_and_offsets(client: TestClient) -> None:
     assert body["question"] == "venture capital fund"
     assert len(body["passages"]) == 3
     assert "quotes" not in body
+    assert isinstance(body["answerable"], bool)
+    assert 0.0 <= body["confidence"] <= 1.0
     doc = client.get(f"/v1/documents/{body['passages'][0]['doc_id']}").json()
     for rank, passage in enumerate(body["passages"], start=1):
         assert passage["rank"] == rank

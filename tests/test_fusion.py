@@ -41,3 +41,15 @@ def test_zscore_orders_by_standardised_sum() -> None:
 def test_unknown_fusion_lists_choices() -> None:
     with pytest.raises(ValueError, match="minmax, rrf, zscore"):
         get_fuser("borda")
+
+
+def test_minmax_equal_weights_hand_computed_half() -> None:
+    # the default: min-max with equal weights; dense {1: 0.9, 2: 0.5}, lexical {2: 8, 3: 4}
+    fused = minmax([{1: 0.9, 2: 0.5}, {2: 8.0, 3: 4.0}], [0.5, 0.5])
+    assert fused == pytest.approx({1: 0.5, 2: 0.5, 3: 0.0})
+
+
+def test_zscore_weights_hand_computed() -> None:
+    # dense {1: 1, 2: 3}: z = (-1, 1), shifted by the minimum -> (0, 2); lexical {1: 5}: std 0
+    fused = zscore([{1: 1.0, 2: 3.0}, {1: 5.0}], [0.25, 0.75])
+    assert fused == pytest.approx({1: 0.0, 2: 0.5})

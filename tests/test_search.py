@@ -53,3 +53,13 @@ def test_k_larger_than_corpus(fake_searcher: Searcher) -> None:
 def test_unknown_mode(fake_searcher: Searcher) -> None:
     with pytest.raises(ValueError, match="hybrid, dense, lexical"):
         fake_searcher.search("x", mode="semantic")
+
+
+def test_quality_mode_and_answerability(fake_searcher: Searcher) -> None:
+    result = fake_searcher.search("venture capital guidance fund", k=3, mode="quality")
+    assert [h.rank for h in result.hits] == [1, 2, 3]
+    assert result.answerability is not None
+    assert 0.0 <= result.answerability.confidence <= 1.0
+    assert fake_searcher.profile("quality")["feedback"]
+    assert fake_searcher.profile("hybrid")["fusion"] == fake_searcher.fusion
+    assert fake_searcher.search("Roland Berger", k=2, mode="lexical").answerability is None
