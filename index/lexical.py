@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +42,32 @@ def tokenize(
         show_progress=False,
     )
     return [[t for t in row if t] for row in tokens]
+
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (scikit-learn's) token pattern
+
+
+@lru_cache(maxsize=4)
+def _stopword_set(name: str) -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) if name == "en" else frozenset()
+
+
+def term_sets(
+    texts: Sequence[str], *, stem: str = "english", stopwords: str = "en"
+) -> list[set[str]]:
+    """The distinct terms of each text as `tokenize` makes them (same pattern, stop words and
+    stemmer), without bm25s's vocabulary bookkeeping: cheap enough for per-query highlights.
+    Each distinct word is stemmed once per call."""
+    stop = _stopword_set(stopwords)
+    stemmer = _stemmer(stem) if stem else None
+    words = [set(_WORD.findall(text.lower())) - stop for text in texts]
+    if stemmer is None:
+        return words
+    vocabulary = sorted(set().union(*words))
+    stems = dict(zip(vocabulary, stemmer.stemWords(vocabulary), strict=True))
+    return [{stems[w] for w in row} for row in words]
 
 
 class LexicalIndex:

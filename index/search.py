@@ -13,7 +13,7 @@ from index.confidence import Answerability, confidence
 from index.dense import Encoder
 from index.feedback import ROCCHIO_BETA, ROCCHIO_DOCS, rocchio
 from index.fusion import get_fuser
-from index.lexical import tokenize
+from index.lexical import term_sets
 from index.passages import Passage, Span
 from index.store import Index
 from index.stores.embedded import EmbeddedStore
@@ -155,8 +155,7 @@ class Searcher:
             speaker=speaker,
         )
         if mode == "quality" and query is not None:
-            query = self._feedback(store_query, query)
-            store_query = replace(store_query, vector=query)
+            store_query = replace(store_query, vector=self._feedback(store_query, query))
         stored = self.store.search(store_query)
         timings["search"] = _ms(mark)
         mark = time.perf_counter()
@@ -166,9 +165,11 @@ class Searcher:
                 rank=rank,
                 score=hit.score,
                 scores=hit.scores,
-                highlights=self._highlights(hit, query, question),
+                highlights=highlights,
             )
-            for rank, hit in enumerate(stored, start=1)
+            for rank, (hit, highlights) in enumerate(
+                zip(stored, self._highlights(stored, query, question), strict=True), start=1
+            )
         ]
         timings["highlight"] = _ms(mark)
         timings["total"] = _ms(started)
@@ -194,33 +195,40 @@ class Searcher:
         return rocchio(query, self._vectors[rows], ROCCHIO_BETA)
 
     def _highlights(
-        self, hit: StoredHit, query: np.ndarray | None, question: str
-    ) -> tuple[Span, ...]:
-        """The passage's sentences that best match the question, in text order.
+        self, hits: list[StoredHit], query: np.ndarray | None, question: str
+    ) -> list[tuple[Span, ...]]:
+        """Each passage's sentences that best match the question, in text order.
 
         With a question vector: the most similar sentence and any within HIGHLIGHT_MARGIN
         cosine of it. Without (lexical mode, or no sentence vectors stored): the sentences
-        sharing the most query terms.
+        sharing the most query terms (all hits tokenised in one batch).
         """
-        sentences = hit.passage.sentences
-        if query is not None and hit.sentence_vectors is not None:
-            sims = hit.sentence_vectors @ query
-            keep = sims >= sims.max() - HIGHLIGHT_MARGIN
-        else:
-            sims = self._term_overlap(hit.passage, question)
-            keep = (sims == sims.max()) & (sims > 0)
-        return tuple(span for span, chosen in zip(sentences, keep, strict=True) if chosen)
+        by_terms = [h for h in hits if query is None or h.sentence_vectors is None]
+        overlaps = iter(self._term_overlaps([h.passage for h in by_terms], question))
+        result = []
+        for hit in hits:
+            if query is not None and hit.sentence_vectors is not None:
+                sims = hit.sentence_vectors @ query
+                keep = sims >= sims.max() - HIGHLIGHT_MARGIN
+            else:
+                sims = next(overlaps)
+                keep = (sims == sims.max()) & (sims > 0)
+            spans = zip(hit.passage.sentences, keep, strict=True)
+            result.append(tuple(span for span, chosen in spans if chosen))
+        return result
 
-    def _term_overlap(self, passage: Passage, question: str) -> np.ndarray:
+    def _term_overlaps(self, passages: list[Passage], question: str) -> list[np.ndarray]:
+        """Per passage, how many question terms each of its sentences shares."""
+        if not passages:
+            return []
         settings = self.index.settings
-        tokens = tokenize(
-            [question]
-            + [passage.text[s - passage.start : e - passage.start] for s, e in passage.sentences],
-            stem=settings.stem,
-            stopwords=settings.stopwords,
-        )
-        terms = set(tokens[0])
-        return np.array([len(terms & set(sent)) for sent in tokens[1:]], dtype=np.float32)
+        texts = [question] + [
+            p.text[s - p.start : e - p.start] for p in passages for s, e in p.sentences
+        ]
+        tokens = term_sets(texts, stem=settings.stem, stopwords=settings.stopwords)
+        counts = np.array([len(tokens[0] & sent) for sent in tokens[1:]], dtype=np.float32)
+        bounds = np.cumsum([0] + [len(p.sentences) for p in passages])
+        return [counts[bounds[i] : bounds[i + 1]] for i in range(len(passages))]
 
 
 def _ms(since: float) -> float:
