@@ -65,3 +65,11 @@ def test_save_and_load_round_trip(tmp_path: object) -> None:
     loaded = LexicalIndex.load(directory, stem="english", stopwords="en")
     assert loaded.scores("central bank") == pytest.approx(index.scores("central bank"))
     assert not list(directory.glob("*.pkl"))
+
+
+def test_term_sets_match_tokenize() -> None:
+    from index.lexical import term_sets, tokenize
+
+    texts = ["The Academy said it’s investing 3.6 trillion yuan, running faster.", "He stressed"]
+    assert term_sets(texts) == [set(row) for row in tokenize(texts)]
+    assert term_sets(["Running runs"], stem="", stopwords="") == [{"running", "runs"}]
