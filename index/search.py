@@ -11,7 +11,6 @@ import numpy as np
 
 from index.dense import Encoder
 from index.fusion import get_fuser
-from index.lexical import tokenize
 from index.passages import Passage, Span
 from index.store import Index
 from index.stores.embedded import EmbeddedStore
@@ -171,12 +170,9 @@ class Searcher:
         return tuple(span for span, chosen in zip(sentences, keep, strict=True) if chosen)
 
     def _term_overlap(self, passage: Passage, question: str) -> np.ndarray:
-        settings = self.index.settings
-        tokens = tokenize(
+        tokens = self.index.lexical.tokenize(
             [question]
-            + [passage.text[s - passage.start : e - passage.start] for s, e in passage.sentences],
-            stem=settings.stem,
-            stopwords=settings.stopwords,
+            + [passage.text[s - passage.start : e - passage.start] for s, e in passage.sentences]
         )
         terms = set(tokens[0])
         return np.array([len(terms & set(sent)) for sent in tokens[1:]], dtype=np.float32)

@@ -39,7 +39,7 @@ from index.passages import Passage
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: lexical index as plain arrays + params.json
 KEEP_VERSIONS = 2
 
 
@@ -291,10 +291,7 @@ def _read_live(root: Path, model: str | None) -> Index:
         passages = [Passage.from_json(row) for row in _read_jsonl(version / "passages.jsonl")]
         dense = DenseIndex.load(version / "dense.faiss")
         sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
-        settings = BuildSettings(**manifest.settings)
-        lexical = LexicalIndex.load(
-            version / "lexical", stem=settings.stem, stopwords=settings.stopwords
-        )
+        lexical = LexicalIndex.load(version / "lexical")
     except IndexStoreError:
         raise
     except Exception as exc:  # any unreadable file: name it and say the fix

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,7 +118,7 @@ def _ensure(
     with progress_bar("Embedding") as update:
         opened = open_index(
             settings,
-            encoder or _LazyEncoder(settings),
+            encoder or _PendingEncoder(settings),
             force=force,
             repair=repair,
             reset=reset,
@@ -133,17 +134,38 @@ def _ensure(
     return opened.index, opened.built
 
 
-class _LazyEncoder:
-    """Loads the model on first use, so an up-to-date index never pays for loading it."""
+class _PendingEncoder:
+    """The configured encoder, loaded on first use, or at once in a background thread
+    (`start=True`) so that loading the model overlaps with loading the index."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, start: bool = False) -> None:
         self._settings = settings
         self._encoder: Encoder | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if start:
+            self._thread = threading.Thread(target=self._load, name="sayso-encoder", daemon=True)
+            self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            self._encoder = load_encoder(self._settings)
+        except BaseException as exc:  # re-raised in the caller's thread by get()
+            self._error = exc
+
+    def get(self) -> Encoder:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        elif self._encoder is None and self._error is None:
+            self._load()
+        if self._error is not None:
+            raise self._error
+        assert self._encoder is not None
+        return self._encoder
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self._encoder is None:
-            self._encoder = load_encoder(self._settings)
-        return self._encoder.encode(texts)
+        return self.get().encode(texts)
 
 
 @app.command()
@@ -227,9 +249,9 @@ def serve(
             host=host, port=port, seeds_dir=seeds, index_dir=index, model=model
         )
         configure_logging(settings.log_level)
-        encoder = load_encoder(settings)
-        loaded, built = _ensure(settings, encoder)
-        searcher = searcher_for(loaded, encoder, settings, sync=True)
+        pending = _PendingEncoder(settings, start=True)
+        loaded, built = _ensure(settings, pending)
+        searcher = searcher_for(loaded, pending.get(), settings, sync=True)
     typer.echo(f"sayso serving on http://{settings.host}:{settings.port}", err=True)
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT before the process exits.
     uvicorn.run(
