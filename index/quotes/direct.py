@@ -128,6 +128,8 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
         if paragraphs[j] != mark.paragraph or token.text in OPEN_MARKS | STRAIGHT_MARKS:
             return None
         if _is_cue(token):
+            if _starts_sentence(doc, mark):
+                return token
             return token if _only_subject_between(doc, mark.close_i + 1, token) else None
         if token.tag_ in FINITE_TAGS or token.text in SENTENCE_END:
             return None
@@ -140,23 +142,46 @@ def _only_subject_between(doc: Doc, first: int, verb: Token) -> bool:
     return all(doc[j].is_punct or doc[j].is_space or j in allowed for j in range(first, verb.i))
 
 
-def _before_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
-    """`X, chairman of Y, said: “…”` / `X said, “…”`: the last cue before the opening mark,
-    with no other finite verb between them."""
+def _previous_token(doc: Doc, mark: _Marked, paragraphs: list[int]) -> int:
+    """Index of the last word before the opening mark, in its paragraph or, when the
+    previous paragraph ends with a colon (`Cruz continued:` then the quote), in that one."""
     j = mark.open_i - 1
-    while j >= 0 and doc[j].is_space and paragraphs[j] == mark.paragraph:
+    while j >= 0 and doc[j].is_space:
         j -= 1
-    if j < 0 or paragraphs[j] != mark.paragraph:
+    if j < 0:
+        return -1
+    if paragraphs[j] != mark.paragraph and not (
+        paragraphs[j] == mark.paragraph - 1 and doc[j].text == ":"
+    ):
+        return -1
+    return j
+
+
+def _ends_sentence(doc: Doc, mark: _Marked) -> bool:
+    inner = doc.text[mark.start : mark.end].rstrip()
+    if inner[-1:] in SENTENCE_END or mark.close_i < 0:
+        return True
+    after = mark.close_i + 1
+    return after >= len(doc) or doc[after].text in SENTENCE_END or "\n" in doc[after].text
+
+
+def _before_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
+    """`X, chairman of Y, said: “…”` / `X said, “…”` / `She called it “a step.”`: the last
+    cue (or `according`) before the opening mark, with no other finite verb in between."""
+    j = _previous_token(doc, mark, paragraphs)
+    if j < 0:
         return None
-    if not (doc[j].text in _BREAKS or doc[j].text == "," or _is_cue(doc[j])):
+    punctuated = doc[j].text in _BREAKS or doc[j].text == "," or _is_cue(doc[j])
+    if not punctuated and not _ends_sentence(doc, mark):
         return None
+    paragraph = paragraphs[j]
     for k in range(j, max(-1, j - _MAX_FRAME), -1):
         token = doc[k]
-        if paragraphs[k] != mark.paragraph or token.text in SENTENCE_END:
+        if paragraphs[k] != paragraph or token.text in SENTENCE_END:
             return None
         if token.text in CLOSE_MARKS | STRAIGHT_MARKS:
             return None
-        if _is_cue(token):
+        if _is_cue(token) or token.lower_ == "according":
             return token
         if token.tag_ in FINITE_TAGS:
             return None
@@ -179,6 +204,12 @@ def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
     verb = _after_frame(doc, mark, paragraphs) or _before_frame(doc, mark, paragraphs)
     if verb is None:
         return None
+    if verb.lower_ == "according":
+        to = next((c for c in verb.children if c.lower_ == "to"), None)
+        source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+        if source is None:
+            return None
+        return Candidate(mark.start, mark.end, "direct", "according to", verb.i, source.i)
     subject = subject_of(verb)
     return Candidate(
         mark.start,

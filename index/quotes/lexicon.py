@@ -11,7 +11,8 @@ CUE_VERBS = frozenset(
     indicate maintain remark tweet post ask mention estimate agree vow promise pledge
     concede complain joke quip testify caution conclude believe think hope fear worry
     propose recommend charge allege accuse counter point call reiterate
-    lament boast brag muse scoff shout yell tout predict forecast demand
+    lament boast brag muse scoff shout yell tout predict forecast demand continue
+    answer read echo confess chant scream exclaim plead quote cite
     """.split()
 )
 # Verbs whose direct object is the reported content ("stressed the need to ...").

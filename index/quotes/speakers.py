@@ -18,7 +18,7 @@ _ORG_PREPS = frozenset("of at for with from".split())
 _LEADING_DROP = frozenset("the a an".split())
 _TRIM = " \t\n,;:.—–-'’\"“”"
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
-_INHERIT_DEPS = ("conj", "advcl", "xcomp", "pcomp", "acl")
+_INHERIT_DEPS = ("conj", "advcl", "xcomp", "pcomp", "acl", "prep", "pobj")
 _RECENT_CHARS = 1500
 
 
@@ -48,7 +48,7 @@ def subject_of(verb: Token, depth: int = 0) -> Token | None:
             objects = [c for c in child.children if c.dep_ == "pobj"]
             if objects:
                 return objects[0]
-    if depth < 3 and verb.dep_ in _INHERIT_DEPS and verb.head is not verb:
+    if depth < 4 and verb.dep_ in _INHERIT_DEPS and verb.head is not verb:
         return subject_of(verb.head, depth + 1)
     return None
 
