@@ -118,8 +118,8 @@ def _is_cue(token: Token) -> bool:
 
 
 def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
-    """`“…,” said X, head of Y.` / `“…,” X said.`: a cue after the closing mark, with only
-    its own subject phrase (or nothing) in between."""
+    """`“…,” said X, head of Y.` / `“…,” X said.`: the first cue after the closing mark,
+    with no other finite verb or sentence end in between."""
     if mark.close_i < 0:
         return None
     stop = min(len(doc), mark.close_i + 1 + _MAX_FRAME)
@@ -128,18 +128,10 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
         if paragraphs[j] != mark.paragraph or token.text in OPEN_MARKS | STRAIGHT_MARKS:
             return None
         if _is_cue(token):
-            if _starts_sentence(doc, mark):
-                return token
-            return token if _only_subject_between(doc, mark.close_i + 1, token) else None
+            return token
         if token.tag_ in FINITE_TAGS or token.text in SENTENCE_END:
             return None
     return None
-
-
-def _only_subject_between(doc: Doc, first: int, verb: Token) -> bool:
-    subject = subject_of(verb)
-    allowed = {t.i for t in subject.subtree} if subject is not None else set()
-    return all(doc[j].is_punct or doc[j].is_space or j in allowed for j in range(first, verb.i))
 
 
 def _previous_token(doc: Doc, mark: _Marked, paragraphs: list[int]) -> int:
@@ -157,22 +149,16 @@ def _previous_token(doc: Doc, mark: _Marked, paragraphs: list[int]) -> int:
     return j
 
 
-def _ends_sentence(doc: Doc, mark: _Marked) -> bool:
-    inner = doc.text[mark.start : mark.end].rstrip()
-    if inner[-1:] in SENTENCE_END or mark.close_i < 0:
-        return True
-    after = mark.close_i + 1
-    return after >= len(doc) or doc[after].text in SENTENCE_END or "\n" in doc[after].text
-
-
 def _before_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
-    """`X, chairman of Y, said: “…”` / `X said, “…”` / `She called it “a step.”`: the last
-    cue (or `according`) before the opening mark, with no other finite verb in between."""
+    """`X, chairman of Y, said: “…”` / `X said, “…”` / `she wrote “…”`: the cue right before
+    the mark, or the last cue (or `according`) before a colon or comma there, with no
+    other finite verb in between."""
     j = _previous_token(doc, mark, paragraphs)
     if j < 0:
         return None
-    punctuated = doc[j].text in _BREAKS or doc[j].text == "," or _is_cue(doc[j])
-    if not punctuated and not _ends_sentence(doc, mark):
+    if _is_cue(doc[j]):
+        return doc[j]
+    if doc[j].text not in _BREAKS and doc[j].text != ",":
         return None
     paragraph = paragraphs[j]
     for k in range(j, max(-1, j - _MAX_FRAME), -1):
@@ -201,7 +187,8 @@ def _cue_text(verb: Token) -> str:
 
 
 def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
-    verb = _after_frame(doc, mark, paragraphs) or _before_frame(doc, mark, paragraphs)
+    verb = _after_frame(doc, mark, paragraphs) if _starts_sentence(doc, mark) else None
+    verb = verb or _before_frame(doc, mark, paragraphs)
     if verb is None:
         return None
     if verb.lower_ == "according":
