@@ -60,7 +60,7 @@ def quotes_from_doc(doc: Doc, doc_id: str = "") -> list[Quote]:
 def _speakers(doc: Doc, candidates: list[Candidate], n_direct: int) -> list[Speaker | None]:
     """Resolve subjects left to right (coreference needs document order), then let
     continuation quotes take the speaker of the quote they continue."""
-    resolver = Resolver(doc)
+    resolver = Resolver(doc, [(c.start, c.end) for c in candidates[:n_direct]])
     speakers: list[Speaker | None] = [None] * len(candidates)
     with_subject = [i for i, c in enumerate(candidates) if c.subject >= 0]
     for i in sorted(with_subject, key=lambda i: doc[candidates[i].subject].idx):

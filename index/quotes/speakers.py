@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,6 @@ _LEADING_DROP = frozenset("the a an".split())
 _TRIM = " \t\n,;:.—–-'’\"“”"
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _INHERIT_DEPS = ("conj", "advcl", "xcomp", "pcomp", "acl", "prep", "pobj")
-_RECENT_CHARS = 1500
 
 
 @dataclass(frozen=True)
@@ -160,65 +160,81 @@ def describe(head: Token) -> Mention:
     return Mention(doc[start].idx, name, title, organization, kind, head.lemma_.lower())
 
 
+@dataclass(frozen=True)
+class _Entry:
+    start: int
+    speaker: Speaker
+    kind: str
+    subject: bool  # a grammatical subject (or a speaker), preferred by pronouns
+
+
 class Resolver:
     """Maps mentions to full speakers, in document order (call `resolve` left to right).
 
-    Full names seen earlier (named entities and earlier speakers) stand behind surnames
-    ("Li", "Professor Chen"); he/she go to the most recent person, preferring earlier
-    speakers; they/it go to the most recent group or organisation.
+    Full names seen earlier (named entities outside quotes, and earlier speakers) stand
+    behind surnames ("Li", "Professor Chen"); he/she go to the most recent person who
+    was a sentence subject; they/it go to the most recent group or organisation.
     """
 
-    def __init__(self, doc: Doc) -> None:
-        self._known: list[tuple[int, Speaker, str, bool]] = []
+    def __init__(self, doc: Doc, quoted: Sequence[tuple[int, int]] = ()) -> None:
+        self._known: list[_Entry] = []
         self._best: dict[str, Speaker] = {}
         for ent in doc.ents:
-            if ent.label_ == "PERSON" and len(ent) >= 2:
-                name = _text(doc, ent.start, ent.end)
-                self._known.append((ent.start_char, Speaker(name), "person", False))
-            elif ent.label_ == "ORG":
-                name = _text(doc, ent.start, ent.end)
-                self._known.append((ent.start_char, Speaker(name), "org", False))
+            if any(s <= ent.start_char < e for s, e in quoted):
+                continue  # people named inside a quote are not who "he said" means
+            kind = "person" if ent.label_ == "PERSON" else "org" if ent.label_ == "ORG" else ""
+            if kind:
+                subject = ent.root.dep_ in _SUBJECT_DEPS
+                speaker = Speaker(_text(doc, ent.start, ent.end))
+                self._known.append(_Entry(ent.start_char, speaker, kind, subject))
 
-    def _before(self, at: int) -> list[tuple[int, Speaker, str, bool]]:
-        return [entry for entry in self._known if entry[0] < at]
+    def _before(self, at: int) -> list[_Entry]:
+        return [entry for entry in self._known if entry.start < at]
 
-    def _full(self, speaker: Speaker) -> Speaker:
+    def _full(self, entry: _Entry) -> Speaker:
+        """The best-known speaker for an entry; a lone surname becomes the full name."""
+        speaker = entry.speaker
+        if entry.kind == "person" and len(speaker.name.split()) == 1:
+            longer = self._named(speaker.name, entry.start)
+            if longer is not None:
+                return longer
         return self._best.get(speaker.name, speaker)
+
+    def _named(self, name: str, at: int) -> Speaker | None:
+        words = set(name.split())
+        matches = [
+            e
+            for e in self._before(at)
+            if e.kind == "person" and words < set(e.speaker.name.split())
+        ]
+        return self._full(max(matches, key=lambda e: e.start)) if matches else None
 
     def _pronoun(self, word: str, at: int) -> Speaker | None:
         seen = self._before(at)
         if word in SINGULAR_PERSON:
-            people = [e for e in seen if e[2] == "person"]
-            speakers = [e for e in people if e[3] and at - e[0] <= _RECENT_CHARS]
-            pool = speakers or people
+            people = [e for e in seen if e.kind == "person"]
+            pool = [e for e in people if e.subject] or people
         elif word in PLURAL:
-            pool = [e for e in seen if e[3] and e[2] in ("plural", "org")]
-            pool = pool or [e for e in seen if e[2] == "org"]
+            pool = [e for e in seen if e.subject and e.kind in ("plural", "org")]
+            pool = pool or [e for e in seen if e.kind == "org"]
         elif word in NEUTER:
-            pool = [e for e in seen if e[2] == "org"]
+            pool = [e for e in seen if e.kind == "org"]
         else:
             pool = []
-        return self._full(max(pool, key=lambda e: e[0])[1]) if pool else None
-
-    def _surname(self, mention: Mention) -> Speaker | None:
-        words = set(mention.name.split())
-        matches = [
-            e
-            for e in self._before(mention.start)
-            if e[2] == "person" and words < set(e[1].name.split())
-        ]
-        return self._full(max(matches, key=lambda e: e[0])[1]) if matches else None
+        return self._full(max(pool, key=lambda e: e.start)) if pool else None
 
     def resolve(self, mention: Mention) -> Speaker:
         """The full speaker for a mention, remembered for later pronouns and surnames."""
         speaker: Speaker | None = None
+        kind = _resolved_kind(mention)
         if mention.kind == "pronoun":
             speaker = self._pronoun(mention.name.lower(), mention.start)
         elif mention.kind in ("person", "org") and len(mention.name.split()) == 1:
-            speaker = self._surname(mention)
+            speaker = self._named(mention.name, mention.start)
+            kind = "person" if speaker is not None else kind
         elif mention.kind == "nominal" and mention.head_lemma in ORG_NOUNS:
-            orgs = [e for e in self._before(mention.start) if e[2] == "org"]
-            speaker = self._full(max(orgs, key=lambda e: e[0])[1]) if orgs else None
+            orgs = [e for e in self._before(mention.start) if e.kind == "org"]
+            speaker = self._full(max(orgs, key=lambda e: e.start)) if orgs else None
         if speaker is None:
             speaker = Speaker(mention.name, mention.title, mention.organization)
             known = self._best.get(speaker.name)
@@ -227,7 +243,7 @@ class Resolver:
         known = self._best.get(speaker.name)
         if known is None or (speaker.title and not known.title):
             self._best[speaker.name] = speaker
-        self._known.append((mention.start, speaker, _resolved_kind(mention), True))
+        self._known.append(_Entry(mention.start, speaker, kind, True))
         return speaker
 
 
