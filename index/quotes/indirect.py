@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from index.quotes.direct import Candidate
@@ -105,7 +106,7 @@ def find_indirect(doc: Doc, direct: list[Candidate]) -> list[Candidate]:
         if cand is None or _overlaps(cand.start, cand.end, quoted):
             continue
         found.append(cand)
-    return _outermost(found)
+    return _outermost(doc, found)
 
 
 def _candidate(doc: Doc, token: Token) -> Candidate | None:
@@ -131,11 +132,23 @@ def _candidate(doc: Doc, token: Token) -> Candidate | None:
     return Candidate(first, last, "indirect", cue, token.i, subject.i)
 
 
-def _outermost(found: list[Candidate]) -> list[Candidate]:
+def _outermost(doc: Doc, found: list[Candidate]) -> list[Candidate]:
+    """Drop reports nested in another's content, except a participle clause of the same
+    speaker ("… that X, while calling for Y"): that one ends the outer content."""
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[Candidate] = []
     for cand in found:
         if kept and cand.start < kept[-1].end:
-            continue
+            outer = kept[-1]
+            cue = doc[cand.cue_token]
+            clause_start = cue.left_edge.idx
+            if cue.tag_ != "VBG" or clause_start <= outer.start:
+                continue
+            end = clause_start
+            while end > outer.start and doc.text[end - 1] in _TRIM_CHARS:
+                end -= 1
+            kept[-1] = replace(outer, end=end)
+            inside = outer.start <= doc[cand.subject].idx < outer.end
+            cand = replace(cand, subject=outer.subject) if inside else cand
         kept.append(cand)
     return kept

@@ -78,7 +78,11 @@ def _name_bounds(head: Token) -> tuple[int, int]:
     """Token bounds of the name inside a subject phrase (entity, proper-noun run or NP)."""
     ent = _entity(head)
     if ent is not None and ent.label_ in _NAME_LABELS and ent.end - ent.start <= 8:
-        return ent.start, ent.end
+        start = ent.start
+        if ent.label_ == "PERSON":  # "spokesperson Liu Yan": the name starts at a proper noun
+            while start < head.i and head.doc[start].pos_ != "PROPN":
+                start += 1
+        return start, ent.end
     if head.pos_ == "PROPN":
         start = head.i
         while start > 0 and head.doc[start - 1].pos_ == "PROPN":
@@ -112,8 +116,12 @@ def _organization(doc: Doc, start: int, end: int) -> str:
         for obj in (c for c in token.children if c.dep_ == "pobj"):
             span = [t for t in obj.subtree if t.i < end]
             first = next((t.i for t in span if t.pos_ == "PROPN"), None)
-            if first is not None:
-                return _text(doc, first, span[-1].i + 1)
+            if first is None:
+                continue
+            ent = _entity(doc[first])
+            if ent is not None and ent.label_ in _ORG_LABELS:
+                return _text(doc, ent.start, ent.end)  # NER spans survive bad parses
+            return _text(doc, first, span[-1].i + 1)
     for ent in doc[start:end].ents:
         if ent.label_ in _ORG_LABELS:
             return _text(doc, ent.start, ent.end)
@@ -182,11 +190,19 @@ class Resolver:
         for ent in doc.ents:
             if any(s <= ent.start_char < e for s, e in quoted):
                 continue  # people named inside a quote are not who "he said" means
-            kind = "person" if ent.label_ == "PERSON" else "org" if ent.label_ == "ORG" else ""
+            mention = describe(ent.root)
+            if ent.root.pos_ != "PROPN":
+                continue  # "Turnout at the event ..." tagged PERSON at a sentence start
+            named = ent.label_ == "PERSON" or (ent.label_ in _ORG_LABELS and bool(mention.title))
+            kind = "person" if named and ent.label_ != "ORG" else "org" if ent.label_ == "ORG" else ""
+            name = _text(doc, ent.start, ent.end)
+            if kind == "person" and " " not in name and self._named(name, ent.start_char) is None:
+                continue  # a lone capitalised word ("Turnout ...") that names no one known
             if kind:
                 subject = ent.root.dep_ in _SUBJECT_DEPS
-                speaker = Speaker(_text(doc, ent.start, ent.end))
-                self._known.append(_Entry(ent.start_char, speaker, kind, subject))
+                self._known.append(_Entry(ent.start_char, Speaker(name), kind, subject))
+                if mention.name == name and mention.title and name not in self._best:
+                    self._best[name] = Speaker(name, mention.title, mention.organization)
 
     def _before(self, at: int) -> list[_Entry]:
         return [entry for entry in self._known if entry.start < at]
