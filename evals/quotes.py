@@ -154,6 +154,8 @@ def _empty_counts() -> dict[str, int]:
         "correct": 0,
         "with_source": 0,
         "speaker_right": 0,
+        "named_source": 0,
+        "named_right": 0,
     }
 
 
@@ -186,6 +188,9 @@ def score_article(article: Article, quotes: Sequence[Quote]) -> dict[str, dict[s
                         chosen[members[0]].speaker, attribution.source_text, antecedents[index]
                     )
                     c["speaker_right"] += int(right)
+                    if _has_name(attribution.source_text):
+                        c["named_source"] += 1
+                        c["named_right"] += int(right)
             counts[f"{subset}@{threshold}"] = c
     return counts
 
@@ -195,12 +200,14 @@ def _summary(c: dict[str, int]) -> dict[str, float | int]:
     recall = c["matched"] / c["gold"] if c["gold"] else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     accuracy = c["speaker_right"] / c["with_source"] if c["with_source"] else 0.0
+    named = c["named_right"] / c["named_source"] if c["named_source"] else 0.0
     return {
         **c,
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),
         "speaker_accuracy": round(accuracy, 4),
+        "speaker_accuracy_named": round(named, 4),
     }
 
 
@@ -209,7 +216,9 @@ def evaluate_polnear(root: Path, split: str = "dev", limit: int | None = None) -
 
     Returns `{"split", "articles", "seconds", "articles_per_second", "scores"}` where
     `scores["direct@0.3"]` etc. hold gold/predicted/matched counts, precision, recall,
-    F1 and speaker accuracy (right speakers / matched gold quotes that have a source).
+    F1 and speaker accuracy (right speakers / found gold attributions that have a source;
+    `speaker_accuracy_named` only over gold sources that hold a name, where no
+    antecedent guess is involved).
     "direct" compares gold attributions whose content is enclosed in quote marks with
     predicted direct quotes; "all" compares every gold attribution with every prediction.
     Matching and overlap: see `overlap` and `pool_matches`; speakers: `speaker_matches`.
@@ -238,12 +247,13 @@ def format_report(result: dict[str, Any]) -> str:
     lines = [
         f"PolNeAR {result['split']}: {result['articles']} articles, "
         f"{result['articles_per_second']} articles/s",
-        f"{'subset':<12}{'P':>8}{'R':>8}{'F1':>8}{'speaker':>9}{'gold':>7}{'pred':>7}",
+        f"{'subset':<12}{'P':>8}{'R':>8}{'F1':>8}{'speaker':>9}{'named':>7}{'gold':>7}{'pred':>7}",
     ]
     for key, s in result["scores"].items():
         lines.append(
             f"{key:<12}{s['precision']:>8.3f}{s['recall']:>8.3f}{s['f1']:>8.3f}"
-            f"{s['speaker_accuracy']:>9.3f}{s['gold']:>7}{s['predicted']:>7}"
+            f"{s['speaker_accuracy']:>9.3f}{s['speaker_accuracy_named']:>7.3f}"
+            f"{s['gold']:>7}{s['predicted']:>7}"
         )
     return "\n".join(lines)
 

@@ -186,6 +186,25 @@ def _cue_text(verb: Token) -> str:
     return f"{verb.lower_} {particle.lower_}" if particle is not None else verb.lower_
 
 
+def _speaker_token(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
+    """The cue's subject, skipping subjects inside the quote itself ("telling the crowd,
+    “Some people ...”") or across a paragraph break, by climbing to governing verbs."""
+    stop = mark.close_i if mark.close_i >= 0 else len(doc)
+    current: Token | None = verb
+    for _ in range(4):
+        if current is None:
+            return None
+        subject = subject_of(current)
+        if subject is None:
+            return None
+        low, high = sorted((subject.i, verb.i))
+        crosses = any("\n" in t.text for t in doc[low:high])
+        if not (mark.open_i <= subject.i <= stop) and not crosses:
+            return subject
+        current = current.head if current.head is not current else None
+    return None
+
+
 def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
     verb = _after_frame(doc, mark, paragraphs) if _starts_sentence(doc, mark) else None
     verb = verb or _before_frame(doc, mark, paragraphs)
@@ -197,7 +216,7 @@ def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
         if source is None:
             return None
         return Candidate(mark.start, mark.end, "direct", "according to", verb.i, source.i)
-    subject = subject_of(verb)
+    subject = _speaker_token(doc, verb, mark)
     return Candidate(
         mark.start,
         mark.end,
@@ -218,18 +237,19 @@ def find_direct(doc: Doc) -> list[Candidate]:
     paragraphs = _paragraphs(doc)
     marks = marked_spans(doc, paragraphs)
     framed = [_framed(doc, mark, paragraphs) for mark in marks]
-    owner = [n if cand is not None else -1 for n, cand in enumerate(framed)]
+    owner = [n if c is not None and c.subject >= 0 else -1 for n, c in enumerate(framed)]
     result: list[Candidate] = []
     for n, (mark, cand) in enumerate(zip(marks, framed, strict=True)):
-        if cand is not None:
+        if cand is not None and cand.subject >= 0:
             result.append(cand)
             continue
         words = len(doc.text[mark.start : mark.end].split())
-        if words < _MIN_FLOATING_WORDS or not _starts_sentence(doc, mark):
+        if cand is None and (words < _MIN_FLOATING_WORDS or not _starts_sentence(doc, mark)):
             continue
         owner[n] = _continued_from(marks, owner, n)
         if owner[n] >= 0:
-            result.append(Candidate(mark.start, mark.end, "direct", follow=owner[n]))
+            cue = cand.cue if cand is not None else ""
+            result.append(Candidate(mark.start, mark.end, "direct", cue, follow=owner[n]))
     return _renumber(result, marks)
 
 

@@ -68,7 +68,7 @@ def _speakers(doc: Doc, candidates: list[Candidate], n_direct: int) -> list[Spea
     for i, cand in enumerate(candidates[:n_direct]):
         if cand.follow >= 0 and speakers[i] is None:
             speakers[i] = speakers[cand.follow]
-            candidates[i] = _with_cue(cand, candidates[cand.follow].cue)
+            candidates[i] = _with_cue(cand, cand.cue or candidates[cand.follow].cue)
     return speakers
 
 

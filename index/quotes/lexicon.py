@@ -46,3 +46,21 @@ CLOSE_MARKS = frozenset("”»")
 STRAIGHT_MARKS = frozenset('"')
 SENTENCE_END = frozenset(".?!")
 FINITE_TAGS = frozenset("VBD VBZ VBP MD".split())
+
+GENDERED_PRONOUNS = {
+    **dict.fromkeys("he him his himself".split(), "m"),
+    **dict.fromkeys("she her hers herself".split(), "f"),
+}
+# Honorifics and role words that, right before a name, tell its gender.
+GENDERED_WORDS = {
+    **dict.fromkeys(
+        """mr sir spokesman chairman congressman businessman husband father son brother
+        king prince actor uncle grandfather""".split(),
+        "m",
+    ),
+    **dict.fromkeys(
+        """mrs ms miss madam spokeswoman chairwoman congresswoman businesswoman wife mother
+        daughter sister queen princess actress aunt grandmother lady""".split(),
+        "f",
+    ),
+}

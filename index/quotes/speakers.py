@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from index.quotes.lexicon import NEUTER, ORG_NOUNS, PLURAL, PRONOUNS, SINGULAR_PERSON
+from index.quotes.lexicon import (
+    GENDERED_PRONOUNS,
+    GENDERED_WORDS,
+    NEUTER,
+    ORG_NOUNS,
+    PLURAL,
+    PRONOUNS,
+    SINGULAR_PERSON,
+)
 from index.quotes.model import Speaker
 
 if TYPE_CHECKING:
@@ -176,6 +185,24 @@ class _Entry:
     subject: bool  # a grammatical subject (or a speaker), preferred by pronouns
 
 
+def _gender_votes(ent: Span) -> Counter[str]:
+    """Evidence of a person's gender near one mention: an honorific or gendered role word
+    just before the name, or the first personal pronoun later in a sentence it heads."""
+    votes: Counter[str] = Counter()
+    doc = ent.doc
+    for token in doc[max(0, ent.start - 3) : ent.start]:
+        gender = GENDERED_WORDS.get(token.lower_.rstrip("."))
+        if gender:
+            votes[gender] += 2
+    if ent.root.dep_ in _SUBJECT_DEPS:
+        for token in doc[ent.end : ent.sent.end]:
+            gender = GENDERED_PRONOUNS.get(token.lower_)
+            if gender:
+                votes[gender] += 1
+                break
+    return votes
+
+
 class Resolver:
     """Maps mentions to full speakers, in document order (call `resolve` left to right).
 
@@ -187,6 +214,8 @@ class Resolver:
     def __init__(self, doc: Doc, quoted: Sequence[tuple[int, int]] = ()) -> None:
         self._known: list[_Entry] = []
         self._best: dict[str, Speaker] = {}
+        self._votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        counts = Counter(ent.text for ent in doc.ents if ent.label_ == "PERSON")
         for ent in doc.ents:
             if any(s <= ent.start_char < e for s, e in quoted):
                 continue  # people named inside a quote are not who "he said" means
@@ -196,13 +225,16 @@ class Resolver:
             named = ent.label_ == "PERSON" or (ent.label_ in _ORG_LABELS and bool(mention.title))
             kind = "person" if named and ent.label_ != "ORG" else "org" if ent.label_ == "ORG" else ""
             name = _text(doc, ent.start, ent.end)
-            if kind == "person" and " " not in name and self._named(name, ent.start_char) is None:
+            lone = kind == "person" and " " not in name and counts[ent.text] < 2
+            if lone and self._named(name, ent.start_char) is None:
                 continue  # a lone capitalised word ("Turnout ...") that names no one known
             if kind:
                 subject = ent.root.dep_ in _SUBJECT_DEPS
                 self._known.append(_Entry(ent.start_char, Speaker(name), kind, subject))
                 if mention.name == name and mention.title and name not in self._best:
                     self._best[name] = Speaker(name, mention.title, mention.organization)
+                if kind == "person":
+                    self._votes[self._full(self._known[-1]).name].update(_gender_votes(ent))
 
     def _before(self, at: int) -> list[_Entry]:
         return [entry for entry in self._known if entry.start < at]
@@ -225,10 +257,17 @@ class Resolver:
         ]
         return self._full(max(matches, key=lambda e: e.start)) if matches else None
 
+    def _gender(self, entry: _Entry) -> str:
+        votes = self._votes.get(self._full(entry).name)
+        if not votes or votes["m"] == votes["f"]:
+            return ""
+        return "m" if votes["m"] > votes["f"] else "f"
+
     def _pronoun(self, word: str, at: int) -> Speaker | None:
         seen = self._before(at)
         if word in SINGULAR_PERSON:
-            people = [e for e in seen if e.kind == "person"]
+            want = "f" if word in ("she", "her") else "m"
+            people = [e for e in seen if e.kind == "person" and self._gender(e) in ("", want)]
             pool = [e for e in people if e.subject] or people
         elif word in PLURAL:
             pool = [e for e in seen if e.subject and e.kind in ("plural", "org")]
