@@ -117,11 +117,21 @@ def _is_cue(token: Token) -> bool:
     return token.lemma_.lower() in CUE_VERBS and token.pos_ in ("VERB", "AUX")
 
 
+def _blocks(token: Token) -> bool:
+    """A finite verb that ends a frame: not an auxiliary ("will say") and not inside a
+    relative clause of the speaker ("Dorothy Poynter, who grew up there, said")."""
+    if token.tag_ not in FINITE_TAGS or token.dep_ in ("aux", "auxpass"):
+        return False
+    return not any(t.dep_ in ("relcl", "acl") for t in (token, *token.ancestors))
+
+
 def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
     """`“…,” said X, head of Y.` / `“…,” X said.`: the first cue after the closing mark,
-    with no other finite verb or sentence end in between."""
+    with no other finite verb or sentence end in between. A quote ending in a comma, `!`
+    or `?` also takes any speech-like verb there (`“Go back,” Trump barked.`)."""
     if mark.close_i < 0:
         return None
+    open_ended = doc.text[mark.start : doc[mark.close_i].idx].rstrip()[-1:] in ",!?"
     stop = min(len(doc), mark.close_i + 1 + _MAX_FRAME)
     for j in range(mark.close_i + 1, stop):
         token = doc[j]
@@ -129,7 +139,10 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
             return None
         if _is_cue(token):
             return token
-        if token.tag_ in FINITE_TAGS or token.text in SENTENCE_END:
+        near = j - mark.close_i <= 3
+        if open_ended and near and token.pos_ == "VERB" and token.tag_ in ("VBD", "VBZ"):
+            return token
+        if _blocks(token) or token.text in SENTENCE_END:
             return None
     return None
 
@@ -169,7 +182,7 @@ def _before_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
             return None
         if _is_cue(token) or token.lower_ == "according":
             return token
-        if token.tag_ in FINITE_TAGS:
+        if _blocks(token):
             return None
     return None
 
@@ -196,12 +209,28 @@ def _speaker_token(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
             return None
         subject = subject_of(current)
         if subject is None:
-            return None
+            return _nearest_name(doc, verb, mark)
         low, high = sorted((subject.i, verb.i))
         crosses = any("\n" in t.text for t in doc[low:high])
         if not (mark.open_i <= subject.i <= stop) and not crosses:
             return subject
         current = current.head if current.head is not current else None
+    return None
+
+
+def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
+    """When the parse gives the cue no subject: the proper noun or pronoun between the
+    quote and the cue (`“…,” Ramos, 58, told AFP`), else right after the cue."""
+    if mark.close_i >= 0 and mark.close_i < verb.i:
+        between = doc[mark.close_i + 1 : verb.i]
+        found = [t for t in between if t.pos_ in ("PROPN", "PRON")]
+        if found:
+            return found[0] if found[0].pos_ == "PRON" else found[0].head if found[0].dep_ == "compound" else found[0]
+    for token in doc[verb.i + 1 : verb.i + 4]:
+        if token.pos_ in ("PROPN", "PRON") and not (mark.open_i <= token.i):
+            return token.head if token.dep_ == "compound" else token
+        if token.pos_ == "PROPN" and token.i < mark.open_i:
+            return token
     return None
 
 
@@ -225,6 +254,11 @@ def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
         verb.i,
         subject.i if subject is not None else -1,
     )
+
+
+def marked_ranges(doc: Doc) -> list[tuple[int, int]]:
+    """Character spans of everything inside quote marks, framed or not."""
+    return [(m.start, m.end) for m in marked_spans(doc, _paragraphs(doc))]
 
 
 def find_direct(doc: Doc) -> list[Candidate]:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from index.quotes.direct import Candidate, find_direct
+from index.quotes.direct import Candidate, find_direct, marked_ranges
 from index.quotes.indirect import find_indirect
 from index.quotes.model import Quote, Speaker
 from index.quotes.nlp import pipeline
@@ -33,7 +33,7 @@ def extract_quotes_batch(texts: Sequence[tuple[str, str]]) -> list[list[Quote]]:
 def quotes_from_doc(doc: Doc, doc_id: str = "") -> list[Quote]:
     """Quotes from an already parsed document (offsets into `doc.text`)."""
     direct = find_direct(doc)
-    candidates = direct + find_indirect(doc, direct)
+    candidates = direct + find_indirect(doc, direct, marked_ranges(doc))
     speakers = _speakers(doc, candidates, len(direct))
     order = sorted(range(len(candidates)), key=lambda i: (candidates[i].start, candidates[i].end))
     quotes: list[Quote] = []

@@ -90,17 +90,21 @@ def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     return any(start < e and s < end for s, e in spans)
 
 
-def find_indirect(doc: Doc, direct: list[Candidate]) -> list[Candidate]:
+def find_indirect(
+    doc: Doc, direct: list[Candidate], marked: list[tuple[int, int]] | None = None
+) -> list[Candidate]:
     """Reported statements outside direct quotes, in document order.
 
     A statement whose content overlaps a direct quote is that quote's frame and is
-    dropped; nested reports keep only the outermost.
+    dropped; so is a cue inside quote marks (`marked`: the quoted speaker's own words);
+    nested reports keep only the outermost.
     """
     quoted = [(c.start, c.end) for c in direct]
+    inside_marks = quoted + list(marked or [])
     used = {c.cue_token for c in direct}
     found: list[Candidate] = []
     for token in doc:
-        if token.i in used or _inside(token.idx, quoted):
+        if token.i in used or _inside(token.idx, inside_marks):
             continue
         cand = _candidate(doc, token)
         if cand is None or _overlaps(cand.start, cand.end, quoted):

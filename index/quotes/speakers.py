@@ -110,7 +110,7 @@ def _collect(head: Token) -> set[int]:
 
 
 def _appositive(head: Token) -> tuple[int, int] | None:
-    parts = [c for c in head.children if c.dep_ == "appos"]
+    parts = [c for c in head.children if c.dep_ == "appos" and c.pos_ != "NUM"]
     if not parts:
         return None
     return min(c.left_edge.i for c in parts), max(c.right_edge.i for c in parts) + 1
