@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from index.quotes.lexicon import (
     CLOSE_MARKS,
+    PHRASAL_CUES,
     CUE_VERBS,
     FINITE_TAGS,
     OPEN_MARKS,
@@ -139,9 +140,11 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
             return None
         if _is_cue(token):
             return token
-        near = j - mark.close_i <= 3
-        if open_ended and near and token.pos_ == "VERB" and token.tag_ in ("VBD", "VBZ"):
-            return token
+        if open_ended and token.pos_ == "VERB" and token.tag_ in ("VBD", "VBZ"):
+            subject = subject_of(token)
+            inverted = j == mark.close_i + 1
+            between = subject is not None and mark.close_i < subject.i < j
+            return token if inverted or between else None
         if _blocks(token) or token.text in SENTENCE_END:
             return None
     return None
@@ -169,7 +172,7 @@ def _before_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
     j = _previous_token(doc, mark, paragraphs)
     if j < 0:
         return None
-    if _is_cue(doc[j]):
+    if _is_cue(doc[j]) and doc[j].lemma_.lower() not in PHRASAL_CUES:
         return doc[j]
     if doc[j].text not in _BREAKS and doc[j].text != ",":
         return None
