@@ -66,7 +66,7 @@ def parse_ann(ann: str, text: str) -> tuple[Attribution, ...]:
     for line in ann.splitlines():
         fields = line.split("\t")
         if line.startswith("T") and len(fields) >= 2:
-            label, _, spec = fields[1].partition(" ")
+            _, _, spec = fields[1].partition(" ")
             spans[fields[0]] = _fragments(spec)
         elif line.startswith("E") and len(fields) >= 2:
             roles = dict(part.split(":", 1) for part in fields[1].split() if ":" in part)
@@ -93,6 +93,6 @@ def load_split(root: Path, split: str = "dev", limit: int | None = None) -> list
     articles = []
     for doc_id in sorted(chosen)[:limit]:
         text = (base / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")
-        ann = chosen[doc_id].read_text(encoding="utf-8")
-        articles.append(Article(doc_id, text, parse_ann(ann, text)))
+        standoff = chosen[doc_id].read_text(encoding="utf-8")
+        articles.append(Article(doc_id, text, parse_ann(standoff, text)))
     return articles

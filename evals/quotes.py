@@ -16,8 +16,25 @@ from index.quotes import Quote, extract_quotes_batch
 
 THRESHOLDS = (0.3, 0.8)
 _WORD = re.compile(r"[^\W_]+")
-_PRONOUNS = frozenset("he she they it him her them his its their i we you who".split())
-_DROP = frozenset("the a an 's s mr mrs ms dr".split())
+_PRONOUNS = frozenset(
+    [
+        "he",
+        "she",
+        "they",
+        "it",
+        "him",
+        "her",
+        "them",
+        "his",
+        "its",
+        "their",
+        "i",
+        "we",
+        "you",
+        "who",
+    ]
+)
+_DROP = frozenset(["the", "a", "an", "'s", "s", "mr", "mrs", "ms", "dr"])
 
 
 @dataclass(frozen=True)
@@ -50,8 +67,33 @@ def _tokens(name: str) -> set[str]:
 
 
 _NOT_NAMES = frozenset(
-    """the a an this that these those his her their its our my former sen rep gov
-    president senator governor mr mrs ms dr candidate""".split()
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "his",
+        "her",
+        "their",
+        "its",
+        "our",
+        "my",
+        "former",
+        "sen",
+        "rep",
+        "gov",
+        "president",
+        "senator",
+        "governor",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "candidate",
+    ]
 )
 
 
@@ -178,7 +220,9 @@ def score_article(article: Article, quotes: Sequence[Quote]) -> dict[str, dict[s
         for threshold in THRESHOLDS:
             c = _empty_counts()
             c["gold"], c["predicted"] = len(golds), len(chosen)
-            for g, members in pool_matches(gold_chars, [p.chars for p in chosen], threshold).items():
+            for g, members in pool_matches(
+                gold_chars, [p.chars for p in chosen], threshold
+            ).items():
                 c["matched"] += 1
                 c["correct"] += len(members)
                 index, attribution = golds[g]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("spacy")
-from evals.polnear import load_split, parse_ann  # noqa: E402
-from evals.quotes import evaluate_polnear, overlap, pool_matches, speaker_matches  # noqa: E402
+from evals.polnear import load_split, parse_ann
+from evals.quotes import evaluate_polnear, overlap, pool_matches, speaker_matches
 
 
 def _polnear_root() -> Path | None:

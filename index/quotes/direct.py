@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from index.quotes.lexicon import (
     CLOSE_MARKS,
-    PHRASAL_CUES,
     CUE_VERBS,
     FINITE_TAGS,
     OPEN_MARKS,
+    PHRASAL_CUES,
     SENTENCE_END,
     STRAIGHT_MARKS,
 )
@@ -228,7 +228,13 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
         between = doc[mark.close_i + 1 : verb.i]
         found = [t for t in between if t.pos_ in ("PROPN", "PRON")]
         if found:
-            return found[0] if found[0].pos_ == "PRON" else found[0].head if found[0].dep_ == "compound" else found[0]
+            return (
+                found[0]
+                if found[0].pos_ == "PRON"
+                else found[0].head
+                if found[0].dep_ == "compound"
+                else found[0]
+            )
     for token in doc[verb.i + 1 : verb.i + 4]:
         if token.pos_ in ("PROPN", "PRON") and not (mark.open_i <= token.i):
             return token.head if token.dep_ == "compound" else token

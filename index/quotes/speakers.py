@@ -21,11 +21,13 @@ from index.quotes.model import Speaker
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
-_NAME_LABELS = frozenset("PERSON ORG GPE NORP FAC".split())
-_ORG_LABELS = frozenset("ORG GPE NORP FAC".split())
-_NAME_DEPS = frozenset("compound amod det nmod poss nummod cc conj flat quantmod case".split())
-_ORG_PREPS = frozenset("of at for with from".split())
-_LEADING_DROP = frozenset("the a an".split())
+_NAME_LABELS = frozenset(["PERSON", "ORG", "GPE", "NORP", "FAC"])
+_ORG_LABELS = frozenset(["ORG", "GPE", "NORP", "FAC"])
+_NAME_DEPS = frozenset(
+    ["compound", "amod", "det", "nmod", "poss", "nummod", "cc", "conj", "flat", "quantmod", "case"]
+)
+_ORG_PREPS = frozenset(["of", "at", "for", "with", "from"])
+_LEADING_DROP = frozenset(["the", "a", "an"])
 _TRIM = " \t\n,;:.—–-'’\"“”"
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _INHERIT_DEPS = ("conj", "advcl", "xcomp", "pcomp", "acl", "prep", "pobj")
@@ -223,7 +225,9 @@ class Resolver:
             if ent.root.pos_ != "PROPN":
                 continue  # "Turnout at the event ..." tagged PERSON at a sentence start
             named = ent.label_ == "PERSON" or (ent.label_ in _ORG_LABELS and bool(mention.title))
-            kind = "person" if named and ent.label_ != "ORG" else "org" if ent.label_ == "ORG" else ""
+            kind = (
+                "person" if named and ent.label_ != "ORG" else "org" if ent.label_ == "ORG" else ""
+            )
             name = _text(doc, ent.start, ent.end)
             lone = kind == "person" and " " not in name and counts[ent.text] < 2
             if lone and self._named(name, ent.start_char) is None:
