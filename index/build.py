@@ -64,7 +64,7 @@ def is_current(root: Path, documents: Sequence[Document], settings: BuildSetting
 
 def _reusable(previous: Index | None, settings: BuildSettings) -> dict[str, tuple[list[int], str]]:
     """Passage rows of each unchanged-ready document in `previous`, keyed by doc id."""
-    if previous is None or previous.settings != settings:
+    if previous is None or not previous.settings.embeds_like(settings):
         return {}
     rows: dict[str, tuple[list[int], str]] = {}
     for row, passage in enumerate(previous.passages):
@@ -123,6 +123,8 @@ def _quotes(
         return []
     from index.quotes import extract_quotes_batch
 
+    if previous is not None and not previous.settings.quotes:
+        previous = None  # built without quotes: nothing to reuse
     old_hashes = previous.manifest.doc_hashes if previous is not None else {}
     kept: dict[str, list[Quote]] = {}
     if previous is not None:

@@ -161,7 +161,11 @@ class LexicalIndex:
         (directory / "params.json").write_text(json.dumps(params, ensure_ascii=False))
 
     @classmethod
-    def load(cls, directory: Path) -> LexicalIndex:
+    def load(cls, directory: Path, *, stem: str = "english", stopwords: str = "en") -> LexicalIndex:
+        """Load saved arrays; `stem` and `stopwords` only matter for the older bm25s layout
+        (`*.csc.index.npy`), which did not record its tokenizer."""
+        if not (directory / "params.json").exists() and (directory / "params.index.json").exists():
+            return cls._load_bm25s_layout(directory, tokenizer(stem, stopwords))
         params = json.loads((directory / "params.json").read_text())
         return cls(
             np.load(directory / "data.npy", allow_pickle=False),
@@ -170,6 +174,19 @@ class LexicalIndex:
             params["vocab"],
             int(params["num_docs"]),
             Tokenizer(stem=params["stem"], stopwords=frozenset(params["stopwords"])),
+        )
+
+    @classmethod
+    def _load_bm25s_layout(cls, directory: Path, split: Tokenizer) -> LexicalIndex:
+        params = json.loads((directory / "params.index.json").read_text())
+        vocab = json.loads((directory / "vocab.index.json").read_text())
+        return cls(
+            np.load(directory / "data.csc.index.npy", allow_pickle=False),
+            np.load(directory / "indices.csc.index.npy", allow_pickle=False),
+            np.load(directory / "indptr.csc.index.npy", allow_pickle=False),
+            {str(term): int(i) for term, i in vocab.items()},
+            int(params["num_docs"]),
+            split,
         )
 
 

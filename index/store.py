@@ -40,7 +40,7 @@ from index.quotes.model import Quote
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: lexical index as plain arrays + params.json
+SCHEMA_VERSION = 1
 KEEP_VERSIONS = 2
 
 
@@ -65,6 +65,11 @@ class BuildSettings:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def embeds_like(self, other: BuildSettings) -> bool:
+        """Whether vectors built under `other` are valid under these settings."""
+        keys = ("model", "max_words", "min_words", "title_context", "sentence_vectors")
+        return all(getattr(self, key) == getattr(other, key) for key in keys)
 
 
 @dataclass(frozen=True)
@@ -296,10 +301,19 @@ def _read_live(root: Path, model: str | None) -> Index:
     try:
         documents = [Document(**row) for row in _read_jsonl(version / "documents.jsonl")]
         passages = [Passage.from_json(row) for row in _read_jsonl(version / "passages.jsonl")]
-        quotes = tuple(Quote.from_json(row) for row in _read_jsonl(version / "quotes.jsonl"))
+        quotes = (
+            tuple(  # absent from indexes written before quotes were extracted
+                Quote.from_json(row) for row in _read_jsonl(version / "quotes.jsonl")
+            )
+            if (version / "quotes.jsonl").exists()
+            else ()
+        )
         dense = DenseIndex.load(version / "dense.faiss")
         sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
-        lexical = LexicalIndex.load(version / "lexical")
+        settings = BuildSettings(**manifest.settings)
+        lexical = LexicalIndex.load(
+            version / "lexical", stem=settings.stem, stopwords=settings.stopwords
+        )
     except IndexStoreError:
         raise
     except Exception as exc:  # any unreadable file: name it and say the fix

@@ -1,0 +1,88 @@
+"""Runs: ranked result lists per query, aggregated from passages and written as TREC run files.
+
+A TREC run file has one line per retrieved item, `qid Q0 docid rank score tag`, and is
+read by trec_eval and ir_measures. Those tools order by score (ties broken by document id),
+not by the rank column, so `ranking` makes scores strictly decreasing: every evaluator then
+scores exactly the order sayso returned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+Ranking = tuple[tuple[str, float], ...]
+"""(id, score) pairs, best first, with strictly decreasing scores; ids are unique."""
+
+Run = Mapping[str, Ranking]
+"""Query id -> its ranking."""
+
+
+def ranking(scored: Iterable[tuple[str, float]], k: int | None = None) -> Ranking:
+    """The first `k` distinct ids of `scored` (best first), each keeping its first (best) score.
+
+    Aggregating passages to documents this way scores each document by its best passage
+    (MaxP, Dai and Callan, SIGIR 2019). A score not below its predecessor's is lowered to
+    the next float below it, so the order survives evaluators that sort by score.
+    """
+    out: list[tuple[str, float]] = []
+    seen: set[str] = set()
+    for item, score in scored:
+        if item in seen:
+            continue
+        if k is not None and len(out) >= k:
+            break
+        seen.add(item)
+        value = float(score)
+        if out and value >= out[-1][1]:
+            value = math.nextafter(out[-1][1], -math.inf)
+        out.append((item, value))
+    return tuple(out)
+
+
+def run_lines(run: Run, tag: str) -> Iterator[str]:
+    """TREC run lines `qid Q0 docid rank score tag` (scores written to full precision)."""
+    if not tag or any(c.isspace() for c in tag):
+        raise ValueError(f"run tag {tag!r} must be one word")
+    for qid, ranked in run.items():
+        for rank, (docid, score) in enumerate(ranked, start=1):
+            yield f"{qid} Q0 {docid} {rank} {score!r} {tag}\n"
+
+
+def write_run(path: Path, run: Run, tag: str) -> None:
+    """Write `run` as a TREC run file at `path` (parents created)."""
+    for qid, ranked in run.items():
+        for docid, _ in ranked:
+            if any(c.isspace() for c in qid + docid):
+                raise ValueError(f"ids in a run file cannot hold spaces: {qid!r} {docid!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(run_lines(run, tag))
+
+
+def read_run(path: Path) -> dict[str, Ranking]:
+    """A TREC run file back as a run, each query's items ordered by descending score."""
+    scores: dict[str, list[tuple[str, float]]] = {}
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 6:
+                raise ValueError(f"{path}:{number}: expected 'qid Q0 docid rank score tag'")
+            scores.setdefault(parts[0], []).append((parts[2], float(parts[4])))
+    return {
+        qid: tuple(sorted(items, key=lambda item: (-item[1], item[0])))
+        for qid, items in scores.items()
+    }
+
+
+def run_paths(path: Path, modes: Sequence[str]) -> dict[str, Path]:
+    """Where each mode's run goes: `path` itself for one mode; with several, `{mode}` in the
+    name is replaced, or the mode is added before the suffix (run.trec -> run.dense.trec)."""
+    if "{mode}" in str(path):
+        return {mode: Path(str(path).replace("{mode}", mode)) for mode in modes}
+    if len(modes) == 1:
+        return {modes[0]: path}
+    return {mode: path.with_name(f"{path.stem}.{mode}{path.suffix}") for mode in modes}
