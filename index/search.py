@@ -12,6 +12,15 @@ import numpy as np
 from index.dense import Encoder
 from index.fusion import get_fuser
 from index.passages import Passage, Span
+from index.quotes.links import quotes_by_passage
+from index.quotes.model import Quote
+from index.quotes.ranking import (
+    QuoteScorer,
+    ScoredQuote,
+    named_speakers,
+    rank_quotes,
+    speaker_filter,
+)
 from index.store import Index
 from index.stores.embedded import EmbeddedStore
 from index.stores.model import PassageStore, StoredHit, StoreQuery
@@ -31,14 +40,19 @@ class Hit:
     score: float
     scores: dict[str, float]
     highlights: tuple[Span, ...]
+    quote_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SearchResult:
+    """Ranked passages, and the quotes they hold ranked for the question (see
+    index.quotes.ranking: speakers the question names first, then by relevance)."""
+
     question: str
     mode: str
     hits: list[Hit]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    quotes: list[ScoredQuote] = field(default_factory=list)
 
 
 def check_mode(mode: str) -> str:
@@ -72,6 +86,13 @@ class Searcher:
         self.candidates = candidates
         self.store: PassageStore = store if store is not None else EmbeddedStore(index)
         self._rows = {p.id: row for row, p in enumerate(index.passages)}
+        self.quotes = {q.id: q for q in index.quotes}
+        self._quote_scorer = QuoteScorer(index) if index.quotes else None
+        self._quote_passage = {
+            str(row["id"]): str(row["passage_id"])
+            for rows in quotes_by_passage(index.passages, index.quotes).values()
+            for row in rows
+        }
 
     def with_index(self, index: Index) -> Searcher:
         """A searcher like this one (encoder, fusion, weights) over another index version.
@@ -117,6 +138,11 @@ class Searcher:
         check_mode(mode)
         started = time.perf_counter()
         timings: dict[str, float] = {}
+        if speaker is not None:
+            names = speaker_filter(speaker, (q.speaker for q in self.quotes.values()))
+            if not names:
+                return SearchResult(question=question, mode=mode, hits=[], timings_ms=timings)
+            speaker = names[0]
         query = None
         if mode != "lexical":
             query = self.embed(question)
@@ -144,12 +170,64 @@ class Searcher:
                 score=hit.score,
                 scores=hit.scores,
                 highlights=self._highlights(hit, query, question),
+                quote_ids=tuple(str(row["id"]) for row in hit.quotes),
             )
             for rank, hit in enumerate(stored, start=1)
         ]
         timings["highlight"] = _ms(mark)
+        mark = time.perf_counter()
+        quotes = self._ranked_quotes(question, query, hits, speaker)
+        timings["quotes"] = _ms(mark)
         timings["total"] = _ms(started)
-        return SearchResult(question=question, mode=mode, hits=hits, timings_ms=timings)
+        return SearchResult(
+            question=question, mode=mode, hits=hits, timings_ms=timings, quotes=quotes
+        )
+
+    def _ranked_quotes(
+        self, question: str, query: np.ndarray | None, hits: list[Hit], speaker: str | None
+    ) -> list[ScoredQuote]:
+        """The quotes in `hits`, ranked; only `speaker`'s when a speaker filter is given."""
+        found = [
+            (self.quotes[qid], hit.passage.id)
+            for hit in hits
+            for qid in hit.quote_ids
+            if qid in self.quotes
+        ]
+        if speaker is not None:
+            found = [(q, pid) for q, pid in found if q.speaker.name == speaker]
+        return self._rank(question, query, found)
+
+    def _rank(
+        self, question: str, query: np.ndarray | None, found: list[tuple[Quote, str]]
+    ) -> list[ScoredQuote]:
+        if not found or self._quote_scorer is None:
+            return []
+        named = named_speakers(
+            question, (q.speaker for q in self.quotes.values()), self.index.lexical.tokenize
+        )
+        scores = self._quote_scorer.scores(query, [q for q, _ in found])
+        return rank_quotes(found, scores, named)
+
+    def find_quotes(
+        self,
+        *,
+        q: str | None = None,
+        speaker: str | None = None,
+        doc_id: str | None = None,
+        limit: int = 50,
+    ) -> list[ScoredQuote]:
+        """Stored quotes filtered by `speaker` (name, title or organisation contains it)
+        and `doc_id`; with `q`, ranked by relevance to it, else in document order."""
+        quotes = list(self.quotes.values())
+        if speaker is not None:
+            names = set(speaker_filter(speaker, (x.speaker for x in quotes)))
+            quotes = [x for x in quotes if x.speaker.name in names]
+        if doc_id is not None:
+            quotes = [x for x in quotes if x.doc_id == doc_id]
+        found = [(x, self._quote_passage.get(x.id, "")) for x in quotes]
+        if q is None:
+            return [ScoredQuote(x, pid, 0.0, False) for x, pid in found][:limit]
+        return self._rank(q, self.embed(q), found)[:limit]
 
     def _highlights(
         self, hit: StoredHit, query: np.ndarray | None, question: str

@@ -234,6 +234,57 @@ def ask(
 
 
 @app.command()
+def quotes(
+    speaker: Annotated[
+        Optional[str], typer.Option("--speaker", help="Name, title or organisation contains")
+    ] = None,
+    doc: Annotated[Optional[str], typer.Option("--doc", help="Only this document id")] = None,
+    file: Annotated[
+        Optional[Path],
+        typer.Option("--file", help="Extract from this text file instead (nothing is stored)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """List the attributed quotes in the index, or extract them from any text file."""
+    with user_errors():
+        if file is not None:
+            found = _file_quotes(file)
+        else:
+            from index.quotes.ranking import speaker_filter
+
+            settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
+            loaded = ensure_index(settings)
+            found = list(loaded.quotes)
+            if speaker is not None:
+                names = set(speaker_filter(speaker, (q.speaker for q in found)))
+                found = [q for q in found if q.speaker.name in names]
+            if doc is not None:
+                found = [q for q in found if q.doc_id == doc]
+    if as_json:
+        typer.echo(
+            json.dumps({"quotes": [q.to_json() for q in found]}, ensure_ascii=False, indent=2)
+        )
+        return
+    for quote in found:
+        role = ", ".join(part for part in (quote.speaker.title,) if part)
+        typer.secho(f"{quote.speaker.name}" + (f" ({role})" if role else ""), bold=True)
+        typer.echo(f"   {quote.kind} [{quote.start}:{quote.end}] {quote.cue}: {quote.text}\n")
+
+
+def _file_quotes(path: Path) -> list[Any]:
+    from index.documents import load_text_file
+    from index.quotes import extract_quotes
+
+    if not path.is_file():
+        raise UserError(f"{path} is not a file")
+    document = load_text_file(path)
+    return extract_quotes(document.text, doc_id=document.id)
+
+
+@app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="[env: SAYSO_HOST]")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="[env: SAYSO_PORT]")] = None,
