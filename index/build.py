@@ -13,6 +13,7 @@ from index.dense import DenseIndex, Encoder
 from index.documents import Document
 from index.lexical import LexicalIndex
 from index.passages import Passage, split_passages
+from index.quotes.model import Quote
 from index.store import (
     SCHEMA_VERSION,
     BuildSettings,
@@ -63,7 +64,7 @@ def is_current(root: Path, documents: Sequence[Document], settings: BuildSetting
 
 def _reusable(previous: Index | None, settings: BuildSettings) -> dict[str, tuple[list[int], str]]:
     """Passage rows of each unchanged-ready document in `previous`, keyed by doc id."""
-    if previous is None or previous.settings != settings:
+    if previous is None or not previous.settings.embeds_like(settings):
         return {}
     rows: dict[str, tuple[list[int], str]] = {}
     for row, passage in enumerate(previous.passages):
@@ -110,7 +111,36 @@ def build_index(
     passage_matrix, sentence_matrix = _fill_vectors(
         encoder, documents, passages, vectors, sentence_vectors, settings, progress
     )
-    return _index_of(documents, passages, passage_matrix, sentence_matrix, settings)
+    quotes = _quotes(documents, settings, previous if reuse else None)
+    return _index_of(documents, passages, passage_matrix, sentence_matrix, settings, quotes)
+
+
+def _quotes(
+    documents: Sequence[Document], settings: BuildSettings, previous: Index | None
+) -> list[Quote]:
+    """Attributed quotes of every document: reused from `previous` for unchanged ones."""
+    if not settings.quotes:
+        return []
+    from index.quotes import extract_quotes_batch
+
+    if previous is not None and not previous.settings.quotes:
+        previous = None  # built without quotes: nothing to reuse
+    old_hashes = previous.manifest.doc_hashes if previous is not None else {}
+    kept: dict[str, list[Quote]] = {}
+    if previous is not None:
+        for quote in previous.quotes:
+            kept.setdefault(quote.doc_id, []).append(quote)
+    ordered = sorted(documents, key=lambda d: d.id)
+    todo = [d for d in ordered if old_hashes.get(d.id) != d.content_hash]
+    log.info("extracting quotes from %d document(s)", len(todo))
+    fresh = dict(
+        zip(
+            [d.id for d in todo],
+            extract_quotes_batch([(d.id, d.text) for d in todo]),
+            strict=True,
+        )
+    )
+    return [q for d in ordered for q in fresh.get(d.id, kept.get(d.id, []))]
 
 
 def assemble_index(records: Sequence[DocumentRecord], settings: BuildSettings) -> Index:
@@ -121,6 +151,11 @@ def assemble_index(records: Sequence[DocumentRecord], settings: BuildSettings) -
         raise IndexStoreError("no passages to index: every document was removed or is empty")
     dimension = next(r.vectors.shape[1] for r in ordered if len(r.passages))
     sentences = [r.sentence_vectors for r in ordered if len(r.sentence_vectors)]
+    quotes: dict[str, Quote] = {}
+    for record in ordered:
+        for rows in record.quotes:
+            for row in rows:
+                quotes.setdefault(str(row["id"]), Quote.from_json(dict(row)))
     return _index_of(
         [r.document for r in ordered],
         passages,
@@ -129,6 +164,7 @@ def assemble_index(records: Sequence[DocumentRecord], settings: BuildSettings) -
         if sentences
         else np.zeros((0, dimension), dtype=np.float32),
         settings,
+        sorted(quotes.values(), key=lambda q: (q.doc_id, q.start, q.end)),
     )
 
 
@@ -138,9 +174,12 @@ def _index_of(
     passage_matrix: np.ndarray,
     sentence_matrix: np.ndarray,
     settings: BuildSettings,
+    quotes: Sequence[Quote] = (),
 ) -> Index:
     documents_by_id = {d.id: d for d in documents}
-    manifest = new_manifest(documents, len(passages), passage_matrix.shape[1], settings)
+    manifest = new_manifest(
+        documents, len(passages), passage_matrix.shape[1], settings, quotes=len(quotes)
+    )
     return Index(
         manifest=manifest,
         documents={d.id: d for d in sorted(documents, key=lambda d: d.id)},
@@ -153,6 +192,7 @@ def _index_of(
             stopwords=settings.stopwords,
         ),
         path=Path(),
+        quotes=tuple(quotes),
     )
 
 

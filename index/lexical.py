@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,10 @@ K1 = 1.2
 B = 0.75
 
 
+TOKEN_PATTERN = re.compile(r"(?u)\b\w\w+\b")
+"""scikit-learn's CountVectorizer word pattern, as bm25s uses it."""
+
+
 @lru_cache(maxsize=4)
 def _stemmer(language: str) -> Any:
     import Stemmer
@@ -24,63 +30,78 @@ def _stemmer(language: str) -> Any:
     return Stemmer.Stemmer(language)
 
 
+@lru_cache(maxsize=4)
+def stopword_list(name: str) -> tuple[str, ...]:
+    """The stop words bm25s ships under `name` ("en"), or none for ""."""
+    if not name:
+        return ()
+    from bm25s.stopwords import STOPWORDS_EN
+
+    if name not in ("en", "english"):
+        raise ValueError(f"unknown stop word list {name!r}; choose 'en' or ''")
+    return tuple(STOPWORDS_EN)
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Lower-case, split on the word pattern, drop stop words, then Snowball-stem.
+
+    The same steps as `bm25s.tokenize`, without importing bm25s (and scipy) at query time:
+    an index carries its stop word list, so loading it needs neither.
+    """
+
+    stem: str = "english"
+    stopwords: frozenset[str] = frozenset()
+
+    def __call__(self, texts: Sequence[str]) -> list[list[str]]:
+        rows = [
+            [w for w in TOKEN_PATTERN.findall(text.lower()) if w not in self.stopwords]
+            for text in texts
+        ]
+        if not self.stem:
+            return rows
+        stemmer = _stemmer(self.stem)
+        return [stemmer.stemWords(row) if row else [] for row in rows]
+
+
+def tokenizer(stem: str = "english", stopwords: str = "en") -> Tokenizer:
+    """The tokenizer for a stemmer language ("" for none) and a stop word list name."""
+    return Tokenizer(stem=stem, stopwords=frozenset(stopword_list(stopwords)))
+
+
 def tokenize(
     texts: Sequence[str], *, stem: str = "english", stopwords: str = "en"
 ) -> list[list[str]]:
-    """bm25s tokenisation (scikit-learn word pattern, lower-cased), stop words and stemming.
-
-    `stem` is a Snowball language name or "" for none; `stopwords` "en" or "" for none.
-    """
-    import bm25s
-
-    tokens = bm25s.tokenize(
-        list(texts),
-        lower=True,
-        stopwords=stopwords or None,
-        stemmer=_stemmer(stem) if stem else None,
-        return_ids=False,
-        show_progress=False,
-    )
-    return [[t for t in row if t] for row in tokens]
-
-
-_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (scikit-learn's) token pattern
-
-
-@lru_cache(maxsize=4)
-def _stopword_set(name: str) -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) if name == "en" else frozenset()
-
-
-def term_sets(
-    texts: Sequence[str], *, stem: str = "english", stopwords: str = "en"
-) -> list[set[str]]:
-    """The distinct terms of each text as `tokenize` makes them (same pattern, stop words and
-    stemmer), without bm25s's vocabulary bookkeeping: cheap enough for per-query highlights.
-    Each distinct word is stemmed once per call."""
-    stop = _stopword_set(stopwords)
-    stemmer = _stemmer(stem) if stem else None
-    words = [set(_WORD.findall(text.lower())) - stop for text in texts]
-    if stemmer is None:
-        return words
-    vocabulary = sorted(set().union(*words))
-    stems = dict(zip(vocabulary, stemmer.stemWords(vocabulary), strict=True))
-    return [{stems[w] for w in row} for row in words]
+    """Tokens of each text (see Tokenizer); `stem` a Snowball language or "", `stopwords`
+    "en" or ""."""
+    return tokenizer(stem, stopwords)(texts)
 
 
 class LexicalIndex:
     """Okapi BM25 (Robertson et al., 1994) as Lucene >= 8 scores it, k1=1.2, b=0.75:
     idf = ln(1 + (N - df + 0.5) / (df + 0.5)), times tf / (tf + k1 (1 - b + b |d| / avgdl)).
 
-    Scores are non-negative; higher is better; 0 means no query term occurs.
+    bm25s computes the score matrix at build time (a term x passage CSC matrix of
+    precomputed per-term scores); a query sums the columns of its terms with numpy, so
+    loading and querying need neither bm25s nor scipy. Scores are non-negative; higher is
+    better; 0 means no query term occurs.
     """
 
-    def __init__(self, retriever: Any, *, stem: str, stopwords: str) -> None:
-        self._bm25 = retriever
-        self.stem = stem
-        self.stopwords = stopwords
+    def __init__(
+        self,
+        data: np.ndarray,
+        indices: np.ndarray,
+        indptr: np.ndarray,
+        vocab: dict[str, int],
+        num_docs: int,
+        tokenize: Tokenizer,
+    ) -> None:
+        self._data = data
+        self._indices = indices
+        self._indptr = indptr
+        self._vocab = vocab
+        self._num_docs = num_docs
+        self.tokenize = tokenize
 
     @classmethod
     def build(
@@ -88,40 +109,85 @@ class LexicalIndex:
     ) -> LexicalIndex:
         import bm25s
 
+        split = tokenizer(stem, stopwords)
         retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
-        corpus = tokenize(texts, stem=stem, stopwords=stopwords)
         # bm25s needs at least one token per document to size its matrices.
-        retriever.index([row or ["\u2205"] for row in corpus], show_progress=False)
-        return cls(retriever, stem=stem, stopwords=stopwords)
+        retriever.index([row or ["\u2205"] for row in split(texts)], show_progress=False)
+        scores = retriever.scores
+        return cls(
+            np.asarray(scores["data"], dtype=np.float32),
+            np.asarray(scores["indices"], dtype=np.int32),
+            np.asarray(scores["indptr"], dtype=np.int64),
+            {str(term): int(i) for term, i in retriever.vocab_dict.items()},
+            int(scores["num_docs"]),
+            split,
+        )
 
     def __len__(self) -> int:
-        return int(self._bm25.scores["num_docs"])
+        return self._num_docs
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for `query`, shape (len(self),), float32."""
-        vocab = self._bm25.vocab_dict
-        ids = [
-            vocab[t]
-            for t in tokenize([query], stem=self.stem, stopwords=self.stopwords)[0]
-            if t in vocab
-        ]
-        if not ids:
-            return np.zeros(len(self), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+        """BM25 score of every passage for `query`, shape (len(self),), float32.
+
+        A term repeated in the query counts once per occurrence, as in bm25s."""
+        out = np.zeros(self._num_docs, dtype=np.float32)
+        for term in self.tokenize([query])[0]:
+            column = self._vocab.get(term)
+            if column is None:
+                continue
+            begin, end = self._indptr[column], self._indptr[column + 1]
+            out[self._indices[begin:end]] += self._data[begin:end]
+        return out
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows with a positive score: (row indices, BM25 scores), best first."""
         return top_k(self.scores(query), k)
 
     def save(self, directory: Path) -> None:
-        self._bm25.save(str(directory), show_progress=False)
+        """Plain files: three .npy arrays and a JSON of vocabulary and parameters."""
+        np.save(directory / "data.npy", self._data, allow_pickle=False)
+        np.save(directory / "indices.npy", self._indices, allow_pickle=False)
+        np.save(directory / "indptr.npy", self._indptr, allow_pickle=False)
+        params = {
+            "format": 1,
+            "method": "lucene",
+            "k1": K1,
+            "b": B,
+            "num_docs": self._num_docs,
+            "stem": self.tokenize.stem,
+            "stopwords": sorted(self.tokenize.stopwords),
+            "vocab": self._vocab,
+        }
+        (directory / "params.json").write_text(json.dumps(params, ensure_ascii=False))
 
     @classmethod
-    def load(cls, directory: Path, *, stem: str, stopwords: str) -> LexicalIndex:
-        import bm25s
+    def load(cls, directory: Path, *, stem: str = "english", stopwords: str = "en") -> LexicalIndex:
+        """Load saved arrays; `stem` and `stopwords` only matter for the older bm25s layout
+        (`*.csc.index.npy`), which did not record its tokenizer."""
+        if not (directory / "params.json").exists() and (directory / "params.index.json").exists():
+            return cls._load_bm25s_layout(directory, tokenizer(stem, stopwords))
+        params = json.loads((directory / "params.json").read_text())
+        return cls(
+            np.load(directory / "data.npy", allow_pickle=False),
+            np.load(directory / "indices.npy", allow_pickle=False),
+            np.load(directory / "indptr.npy", allow_pickle=False),
+            params["vocab"],
+            int(params["num_docs"]),
+            Tokenizer(stem=params["stem"], stopwords=frozenset(params["stopwords"])),
+        )
 
-        retriever = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
-        return cls(retriever, stem=stem, stopwords=stopwords)
+    @classmethod
+    def _load_bm25s_layout(cls, directory: Path, split: Tokenizer) -> LexicalIndex:
+        params = json.loads((directory / "params.index.json").read_text())
+        vocab = json.loads((directory / "vocab.index.json").read_text())
+        return cls(
+            np.load(directory / "data.csc.index.npy", allow_pickle=False),
+            np.load(directory / "indices.csc.index.npy", allow_pickle=False),
+            np.load(directory / "indptr.csc.index.npy", allow_pickle=False),
+            {str(term): int(i) for term, i in vocab.items()},
+            int(params["num_docs"]),
+            split,
+        )
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

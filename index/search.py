@@ -13,8 +13,16 @@ from index.confidence import Answerability, confidence
 from index.dense import Encoder
 from index.feedback import ROCCHIO_BETA, ROCCHIO_DOCS, rocchio
 from index.fusion import get_fuser
-from index.lexical import term_sets
 from index.passages import Passage, Span
+from index.quotes.links import quotes_by_passage
+from index.quotes.model import Quote
+from index.quotes.ranking import (
+    QuoteScorer,
+    ScoredQuote,
+    named_speakers,
+    rank_quotes,
+    speaker_filter,
+)
 from index.store import Index
 from index.stores.embedded import EmbeddedStore
 from index.stores.model import PassageStore, StoredHit, StoreQuery
@@ -37,14 +45,19 @@ class Hit:
     score: float
     scores: dict[str, float]
     highlights: tuple[Span, ...]
+    quote_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SearchResult:
+    """Ranked passages, and the quotes they hold ranked for the question (see
+    index.quotes.ranking: speakers the question names first, then by relevance)."""
+
     question: str
     mode: str
     hits: list[Hit]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    quotes: list[ScoredQuote] = field(default_factory=list)
     answerability: Answerability | None = None
 
 
@@ -81,6 +94,13 @@ class Searcher:
         self._rows = {p.id: row for row, p in enumerate(index.passages)}
         self._quality_fuse = get_fuser(QUALITY_FUSION)
         self._vectors: np.ndarray | None = None
+        self.quotes = {q.id: q for q in index.quotes}
+        self._quote_scorer = QuoteScorer(index) if index.quotes else None
+        self._quote_passage = {
+            str(row["id"]): str(row["passage_id"])
+            for rows in quotes_by_passage(index.passages, index.quotes).values()
+            for row in rows
+        }
 
     def with_index(self, index: Index) -> Searcher:
         """A searcher like this one (encoder, fusion, weights) over another index version.
@@ -137,19 +157,23 @@ class Searcher:
         check_mode(mode)
         started = time.perf_counter()
         timings: dict[str, float] = {}
+        if speaker is not None:
+            names = speaker_filter(speaker, (q.speaker for q in self.quotes.values()))
+            if not names:
+                return SearchResult(question=question, mode=mode, hits=[], timings_ms=timings)
+            speaker = names[0]
         query = None
         if mode != "lexical":
             query = self.embed(question)
             timings["embed"] = _ms(started)
         mark = time.perf_counter()
-        fuse = self._quality_fuse if mode == "quality" else self.fuse
         store_query = StoreQuery(
             text=question,
             vector=query,
             lexical=mode != "dense",
             k=k,
             depth=max(self.candidates, k),
-            fuse=fuse,
+            fuse=self._quality_fuse if mode == "quality" else self.fuse,
             weights=self.weights,
             doc_ids=None if doc_ids is None else tuple(doc_ids),
             speaker=speaker,
@@ -166,22 +190,26 @@ class Searcher:
                 score=hit.score,
                 scores=hit.scores,
                 highlights=highlights,
+                quote_ids=tuple(str(row["id"]) for row in hit.quotes),
             )
             for rank, (hit, highlights) in enumerate(
                 zip(stored, self._highlights(stored, query, question), strict=True), start=1
             )
         ]
         timings["highlight"] = _ms(mark)
+        mark = time.perf_counter()
+        quotes = self._ranked_quotes(question, query, hits, speaker)
+        timings["quotes"] = _ms(mark)
         timings["total"] = _ms(started)
         # Lexical mode has no question vector: no answerability (None) rather than a guess.
         top = hits[0].scores.get("dense") if hits else -1.0
-        answerability = None if top is None else confidence(top)
         return SearchResult(
             question=question,
             mode=mode,
             hits=hits,
             timings_ms=timings,
-            answerability=answerability,
+            quotes=quotes,
+            answerability=None if top is None else confidence(top),
         )
 
     def _feedback(self, store_query: StoreQuery, query: np.ndarray) -> np.ndarray:
@@ -194,6 +222,52 @@ class Searcher:
             self._vectors = self.index.dense.vectors()  # once; the index never changes
         return rocchio(query, self._vectors[rows], ROCCHIO_BETA)
 
+    def _ranked_quotes(
+        self, question: str, query: np.ndarray | None, hits: list[Hit], speaker: str | None
+    ) -> list[ScoredQuote]:
+        """The quotes in `hits`, ranked; only `speaker`'s when a speaker filter is given."""
+        found = [
+            (self.quotes[qid], hit.passage.id)
+            for hit in hits
+            for qid in hit.quote_ids
+            if qid in self.quotes
+        ]
+        if speaker is not None:
+            found = [(q, pid) for q, pid in found if q.speaker.name == speaker]
+        return self._rank(question, query, found)
+
+    def _rank(
+        self, question: str, query: np.ndarray | None, found: list[tuple[Quote, str]]
+    ) -> list[ScoredQuote]:
+        if not found or self._quote_scorer is None:
+            return []
+        named = named_speakers(
+            question, (q.speaker for q in self.quotes.values()), self.index.lexical.tokenize
+        )
+        scores = self._quote_scorer.scores(query, [q for q, _ in found])
+        return rank_quotes(found, scores, named)
+
+    def find_quotes(
+        self,
+        *,
+        q: str | None = None,
+        speaker: str | None = None,
+        doc_id: str | None = None,
+        limit: int = 50,
+    ) -> list[ScoredQuote]:
+        """Stored quotes filtered by `speaker` (name, title or organisation contains it)
+        and `doc_id`; with `q`, ranked by relevance to it, else in document order."""
+        quotes = list(self.quotes.values())
+        if speaker is not None:
+            names = set(speaker_filter(speaker, (x.speaker for x in quotes)))
+            quotes = [x for x in quotes if x.speaker.name in names]
+        if doc_id is not None:
+            quotes = [x for x in quotes if x.doc_id == doc_id]
+        found = [(x, self._quote_passage.get(x.id, "")) for x in quotes]
+        if q is None:
+            return [ScoredQuote(x, pid, 0.0, False) for x, pid in found][:limit]
+        return self._rank(q, self.embed(q), found)[:limit]
+
     def _highlights(
         self, hits: list[StoredHit], query: np.ndarray | None, question: str
     ) -> list[tuple[Span, ...]]:
@@ -201,10 +275,10 @@ class Searcher:
 
         With a question vector: the most similar sentence and any within HIGHLIGHT_MARGIN
         cosine of it. Without (lexical mode, or no sentence vectors stored): the sentences
-        sharing the most query terms (all hits tokenised in one batch).
+        sharing the most query terms (all such hits tokenised in one batch).
         """
-        by_terms = [h for h in hits if query is None or h.sentence_vectors is None]
-        overlaps = iter(self._term_overlaps([h.passage for h in by_terms], question))
+        by_terms = [h.passage for h in hits if query is None or h.sentence_vectors is None]
+        overlaps = iter(self._term_overlaps(by_terms, question))
         result = []
         for hit in hits:
             if query is not None and hit.sentence_vectors is not None:
@@ -221,12 +295,12 @@ class Searcher:
         """Per passage, how many question terms each of its sentences shares."""
         if not passages:
             return []
-        settings = self.index.settings
         texts = [question] + [
             p.text[s - p.start : e - p.start] for p in passages for s, e in p.sentences
         ]
-        tokens = term_sets(texts, stem=settings.stem, stopwords=settings.stopwords)
-        counts = np.array([len(tokens[0] & sent) for sent in tokens[1:]], dtype=np.float32)
+        tokens = self.index.lexical.tokenize(texts)
+        terms = set(tokens[0])
+        counts = np.array([len(terms & set(sent)) for sent in tokens[1:]], dtype=np.float32)
         bounds = np.cumsum([0] + [len(p.sentences) for p in passages])
         return [counts[bounds[i] : bounds[i + 1]] for i in range(len(passages))]
 

@@ -36,6 +36,7 @@ from index.dense import DenseIndex
 from index.documents import Document
 from index.lexical import LexicalIndex
 from index.passages import Passage
+from index.quotes.model import Quote
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,15 @@ class BuildSettings:
     sentence_vectors: bool = True  # also embed every sentence (highlights, sentence scoring)
     # Above this many passages the dense index is approximate (HNSW), at or below exact.
     dense_exact_max: int = 100_000
+    quotes: bool = True  # extract attributed quotes at build time (off for IR benchmarks)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def embeds_like(self, other: BuildSettings) -> bool:
+        """Whether vectors built under `other` are valid under these settings."""
+        keys = ("model", "max_words", "min_words", "title_context", "sentence_vectors")
+        return all(getattr(self, key) == getattr(other, key) for key in keys)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class Manifest:
     # Documents added through the HTTP API: the index is their only copy, so a rebuild
     # from seeds/ keeps them (see README "Where documents live").
     api_documents: list[str] = field(default_factory=list)
+    quotes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,6 +104,7 @@ class Index:
     sentence_vectors: np.ndarray
     lexical: LexicalIndex
     path: Path
+    quotes: tuple[Quote, ...] = ()
 
     @property
     def settings(self) -> BuildSettings:
@@ -115,6 +124,7 @@ def new_manifest(
     passages: int,
     dimension: int,
     settings: BuildSettings,
+    quotes: int = 0,
 ) -> Manifest:
     hashes = {doc.id: doc.content_hash for doc in documents}
     now = datetime.now(UTC)
@@ -129,6 +139,7 @@ def new_manifest(
         corpus_hash=corpus_hash(hashes),
         settings=settings.to_json(),
         doc_hashes=hashes,
+        quotes=quotes,
     )
 
 
@@ -187,6 +198,7 @@ def write_index(root: Path, index: Index) -> Path:
     tmp.mkdir()
     _write_jsonl(tmp / "documents.jsonl", (d.to_json() for d in index.documents.values()))
     _write_jsonl(tmp / "passages.jsonl", (p.to_json() for p in index.passages))
+    _write_jsonl(tmp / "quotes.jsonl", (q.to_json() for q in index.quotes))
     index.dense.save(tmp / "dense.faiss")
     np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
     (tmp / "lexical").mkdir()
@@ -289,6 +301,13 @@ def _read_live(root: Path, model: str | None) -> Index:
     try:
         documents = [Document(**row) for row in _read_jsonl(version / "documents.jsonl")]
         passages = [Passage.from_json(row) for row in _read_jsonl(version / "passages.jsonl")]
+        quotes = (
+            tuple(  # absent from indexes written before quotes were extracted
+                Quote.from_json(row) for row in _read_jsonl(version / "quotes.jsonl")
+            )
+            if (version / "quotes.jsonl").exists()
+            else ()
+        )
         dense = DenseIndex.load(version / "dense.faiss")
         sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
         settings = BuildSettings(**manifest.settings)
@@ -315,4 +334,5 @@ def _read_live(root: Path, model: str | None) -> Index:
         sentence_vectors=sentence_vectors,
         lexical=lexical,
         path=version,
+        quotes=quotes,
     )

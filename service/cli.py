@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,7 +120,7 @@ def _ensure(
     with progress_bar("Embedding") as update:
         opened = open_index(
             settings,
-            encoder or _LazyEncoder(settings),
+            encoder or _PendingEncoder(settings),
             force=force,
             repair=repair,
             reset=reset,
@@ -135,17 +136,38 @@ def _ensure(
     return opened.index, opened.built
 
 
-class _LazyEncoder:
-    """Loads the model on first use, so an up-to-date index never pays for loading it."""
+class _PendingEncoder:
+    """The configured encoder, loaded on first use, or at once in a background thread
+    (`start=True`) so that loading the model overlaps with loading the index."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, start: bool = False) -> None:
         self._settings = settings
         self._encoder: Encoder | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if start:
+            self._thread = threading.Thread(target=self._load, name="sayso-encoder", daemon=True)
+            self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            self._encoder = load_encoder(self._settings)
+        except BaseException as exc:  # re-raised in the caller's thread by get()
+            self._error = exc
+
+    def get(self) -> Encoder:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        elif self._encoder is None and self._error is None:
+            self._load()
+        if self._error is not None:
+            raise self._error
+        assert self._encoder is not None
+        return self._encoder
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self._encoder is None:
-            self._encoder = load_encoder(self._settings)
-        return self._encoder.encode(texts)
+        return self.get().encode(texts)
 
 
 @app.command()
@@ -212,6 +234,57 @@ def ask(
 
 
 @app.command()
+def quotes(
+    speaker: Annotated[
+        Optional[str], typer.Option("--speaker", help="Name, title or organisation contains")
+    ] = None,
+    doc: Annotated[Optional[str], typer.Option("--doc", help="Only this document id")] = None,
+    file: Annotated[
+        Optional[Path],
+        typer.Option("--file", help="Extract from this text file instead (nothing is stored)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """List the attributed quotes in the index, or extract them from any text file."""
+    with user_errors():
+        if file is not None:
+            found = _file_quotes(file)
+        else:
+            from index.quotes.ranking import speaker_filter
+
+            settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
+            loaded = ensure_index(settings)
+            found = list(loaded.quotes)
+            if speaker is not None:
+                names = set(speaker_filter(speaker, (q.speaker for q in found)))
+                found = [q for q in found if q.speaker.name in names]
+            if doc is not None:
+                found = [q for q in found if q.doc_id == doc]
+    if as_json:
+        typer.echo(
+            json.dumps({"quotes": [q.to_json() for q in found]}, ensure_ascii=False, indent=2)
+        )
+        return
+    for quote in found:
+        role = ", ".join(part for part in (quote.speaker.title,) if part)
+        typer.secho(f"{quote.speaker.name}" + (f" ({role})" if role else ""), bold=True)
+        typer.echo(f"   {quote.kind} [{quote.start}:{quote.end}] {quote.cue}: {quote.text}\n")
+
+
+def _file_quotes(path: Path) -> list[Any]:
+    from index.documents import load_text_file
+    from index.quotes import extract_quotes
+
+    if not path.is_file():
+        raise UserError(f"{path} is not a file")
+    document = load_text_file(path)
+    return extract_quotes(document.text, doc_id=document.id)
+
+
+@app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="[env: SAYSO_HOST]")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="[env: SAYSO_PORT]")] = None,
@@ -229,9 +302,9 @@ def serve(
             host=host, port=port, seeds_dir=seeds, index_dir=index, model=model
         )
         configure_logging(settings.log_level)
-        encoder = load_encoder(settings)
-        loaded, built = _ensure(settings, encoder)
-        searcher = searcher_for(loaded, encoder, settings, sync=True)
+        pending = _PendingEncoder(settings, start=True)
+        loaded, built = _ensure(settings, pending)
+        searcher = searcher_for(loaded, pending.get(), settings, sync=True)
     typer.echo(f"sayso serving on http://{settings.host}:{settings.port}", err=True)
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT before the process exits.
     uvicorn.run(

@@ -50,7 +50,11 @@ def _corpus_index(dataset: Dataset, settings: Settings, root: Path, max_words: i
 
     assert dataset.documents is not None
     build = BuildSettings(
-        model=settings.model, max_words=max_words, title_context=True, sentence_vectors=False
+        model=settings.model,
+        max_words=max_words,
+        title_context=True,
+        sentence_vectors=False,
+        quotes=False,  # quotes do not enter retrieval scores; extraction would dominate
     )
     if is_current(root, dataset.documents, build):
         return read_index(root, model=settings.model), None

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from index.quotes.model import Quote
 from index.search import MODES, SearchResult
 from service.deps import SearcherDep, SettingsDep
 from service.errors import ApiError, error_response
@@ -16,14 +17,18 @@ from service.schemas import (
     DocumentOut,
     DocumentSummaryOut,
     ErrorOut,
+    ExtractIn,
     HealthOut,
     K,
     PassageOut,
     Question,
+    QuoteOut,
+    QuotesOut,
     ReadyOut,
     SearchRequest,
     SearchResponse,
     SpanOut,
+    SpeakerOut,
     StoredPassageOut,
 )
 from service.settings import Mode
@@ -81,6 +86,7 @@ def _response(result: SearchResult, searcher: Any) -> SearchResponse:
                 score=hit.score,
                 scores=hit.scores,
                 highlights=[SpanOut(start=s, end=e) for s, e in hit.highlights],
+                quote_ids=list(hit.quote_ids),
             )
         )
     answer = result.answerability
@@ -88,9 +94,30 @@ def _response(result: SearchResult, searcher: Any) -> SearchResponse:
         question=result.question,
         mode=result.mode,
         passages=passages,
+        quotes=[quote_out(q.quote, q.passage_id, q.score) for q in result.quotes],
         timings_ms=result.timings_ms,
         answerable=None if answer is None else answer.answerable,
         confidence=None if answer is None else answer.confidence,
+    )
+
+
+def quote_out(quote: Quote, passage_id: str | None, score: float | None) -> QuoteOut:
+    """The DESIGN.md Quote shape."""
+    return QuoteOut(
+        id=quote.id,
+        doc_id=quote.doc_id,
+        passage_id=passage_id or None,
+        text=quote.text,
+        kind=quote.kind,
+        start=quote.start,
+        end=quote.end,
+        cue=quote.cue,
+        speaker=SpeakerOut(
+            name=quote.speaker.name,
+            title=quote.speaker.title,
+            organization=quote.speaker.organization,
+        ),
+        score=score,
     )
 
 
@@ -100,7 +127,9 @@ def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) ->
     check_question(body.question, settings)
     check_k(body.k, settings)
     mode = body.mode or settings.mode
-    result = searcher.search(body.question, k=body.k, mode=mode, doc_ids=body.doc_ids)
+    result = searcher.search(
+        body.question, k=body.k, mode=mode, doc_ids=body.doc_ids, speaker=body.speaker
+    )
     return _response(result, searcher)
 
 
@@ -113,12 +142,43 @@ def search_get(
     settings: SettingsDep,
     k: Annotated[K, Query()] = 5,
     mode: Annotated[Mode | None, Query()] = None,
+    speaker: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> SearchResponse:
     """The same as POST /v1/search, for curl and browsers."""
     check_question(q, settings, field="q")
     check_k(k, settings)
-    result = searcher.search(q, k=k, mode=mode or settings.mode)
+    result = searcher.search(q, k=k, mode=mode or settings.mode, speaker=speaker)
     return _response(result, searcher)
+
+
+@router.get("/v1/quotes", response_model=QuotesOut, tags=["quotes"])
+def list_quotes(
+    searcher: SearcherDep,
+    settings: SettingsDep,
+    speaker: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Name, title or organisation contains"),
+    ] = None,
+    doc_id: Annotated[str | None, Query(min_length=1, max_length=512)] = None,
+    q: Annotated[Question | None, Query(description="Rank the quotes by relevance to this")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> QuotesOut:
+    """Stored quotes, filtered; with `q`, best first by relevance (else document order)."""
+    if q is not None:
+        check_question(q, settings, field="q")
+    found = searcher.find_quotes(q=q, speaker=speaker, doc_id=doc_id, limit=limit)
+    return QuotesOut(
+        quotes=[quote_out(s.quote, s.passage_id, s.score if q else None) for s in found]
+    )
+
+
+@router.post("/v1/extract", response_model=QuotesOut, tags=["quotes"])
+def extract(body: ExtractIn) -> QuotesOut:
+    """The attributed quotes of any posted text (offsets into `text`); nothing is stored."""
+    from index.quotes import extract_quotes
+
+    quotes = extract_quotes(body.text, doc_id="text")
+    return QuotesOut(quotes=[quote_out(q, None, None) for q in quotes])
 
 
 @router.get("/v1/documents", response_model=DocumentListOut, tags=["documents"])

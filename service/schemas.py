@@ -64,6 +64,11 @@ class SearchRequest(BaseModel):
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
         None, max_length=1000, description="Only search these documents"
     )
+    speaker: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None,
+        description="Only passages quoting this speaker (matched on name, title or "
+        "organisation, case-insensitive)",
+    )
 
 
 class DocumentIn(BaseModel):
@@ -109,12 +114,17 @@ class PassageOut(BaseModel):
     score: float
     scores: dict[str, float]
     highlights: list[SpanOut]
+    quote_ids: list[str] = Field(description="Ids of the quotes this passage holds")
 
 
 class SearchResponse(BaseModel):
     question: str
     mode: str
     passages: list[PassageOut]
+    quotes: list[QuoteOut] = Field(
+        description="Quotes in these passages: speakers the question names first, "
+        "then by relevance (`score`, the best cosine of a sentence the quote overlaps)"
+    )
     timings_ms: dict[str, float]
     answerable: bool | None = Field(
         None,
@@ -124,6 +134,19 @@ class SearchResponse(BaseModel):
     confidence: float | None = Field(
         None, ge=0, le=1, description="Calibrated probability that the best passage answers"
     )
+
+
+class QuotesOut(BaseModel):
+    quotes: list[QuoteOut]
+
+
+class ExtractIn(BaseModel):
+    """Any article text; its quotes are extracted and returned, nothing is stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, Field(min_length=1), AfterValidator(_meaningful)]
+    title: Metadata = ""
 
 
 class DocumentSummaryOut(BaseModel):

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.store import BuildSettings
-from index.stores.registry import StoreConfig
-
 if TYPE_CHECKING:
+    # Imported where used: `sayso --help` and the settings must not pay for numpy and faiss.
     from index.dense import Encoder
+    from index.store import BuildSettings
+    from index.stores.registry import StoreConfig
 
 Mode = Literal["hybrid", "dense", "lexical", "quality"]
 
@@ -124,11 +124,15 @@ class Settings(BaseSettings):
         return load_encoder(self.model, self.encoder, self.models_dir / _slug(self.model))
 
     def build_settings(self) -> BuildSettings:
+        from index.store import BuildSettings
+
         return BuildSettings(
             model=self.model, max_words=self.max_words, dense_exact_max=self.dense_exact_max
         )
 
     def store_config(self) -> StoreConfig:
+        from index.stores.registry import StoreConfig
+
         return StoreConfig(
             name=self.store, location=self.store_location, collection=self.store_collection
         )

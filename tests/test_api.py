@@ -39,9 +39,10 @@ def test_post_search_shape_and_offsets(client: TestClient) -> None:
     body = response.json()
     assert body["question"] == "venture capital fund"
     assert len(body["passages"]) == 3
-    assert "quotes" not in body
     assert isinstance(body["answerable"], bool)
     assert 0.0 <= body["confidence"] <= 1.0
+    for quote in body["quotes"]:
+        assert any(quote["id"] in p["quote_ids"] for p in body["passages"])
     doc = client.get(f"/v1/documents/{body['passages'][0]['doc_id']}").json()
     for rank, passage in enumerate(body["passages"], start=1):
         assert passage["rank"] == rank

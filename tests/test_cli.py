@@ -90,3 +90,24 @@ def test_qdrant_store_answers_like_the_default(env: dict[str, str], tmp_path: Pa
     rows = [json.loads(r.stdout)["passages"] for r in (default, engine)]
     assert [p["id"] for p in rows[0]] == [p["id"] for p in rows[1]]
     assert [p["highlights"] for p in rows[0]] == [p["highlights"] for p in rows[1]]
+
+
+def test_quotes_lists_and_filters(env: dict[str, str]) -> None:
+    listed = runner.invoke(cli.app, ["quotes", "--speaker", "Roland Berger", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    quotes = json.loads(listed.stdout)["quotes"]
+    assert quotes and {q["speaker"]["name"] for q in quotes} == {"Denis Depoux"}
+    readable = runner.invoke(cli.app, ["quotes", "--doc", "nope"], env=env)
+    assert readable.exit_code == 0 and readable.stdout == ""
+
+
+def test_quotes_from_a_file(tmp_path: Path) -> None:
+    article = tmp_path / "note.txt"
+    article.write_text("“Rates will fall,” said Ana Ruiz, an economist at Banco Azul.\n", "utf-8")
+    result = runner.invoke(cli.app, ["quotes", "--file", str(article), "--json"])
+    assert result.exit_code == 0, result.output
+    [quote] = json.loads(result.stdout)["quotes"]
+    assert quote["speaker"]["name"] == "Ana Ruiz"
+    assert article.read_text("utf-8")[quote["start"] : quote["end"]] == quote["text"]
+    missing = runner.invoke(cli.app, ["quotes", "--file", str(tmp_path / "none.txt")])
+    assert missing.exit_code == 1 and "not a file" in missing.output

@@ -50,6 +50,36 @@ def test_tokenize_stems_and_drops_stop_words() -> None:
     assert tokenize(["The banks"], stem="", stopwords="") == [["the", "banks"]]
 
 
+def test_tokenizer_matches_bm25s() -> None:
+    import bm25s
+
+    from tests.conftest import SEEDS
+
+    texts = CORPUS + [p for f in SEEDS.glob("*.txt") for p in f.read_text().split("\n") if p]
+    expected = bm25s.tokenize(
+        texts,
+        stopwords="en",
+        stemmer=__import__("Stemmer").Stemmer("english"),
+        return_ids=False,
+        show_progress=False,
+    )
+    assert tokenize(texts) == [[t for t in row if t] for row in expected]
+
+
+def test_loading_needs_neither_bm25s_nor_scipy(tmp_path: object) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    LexicalIndex.build(CORPUS).save(Path(str(tmp_path)))
+    code = (
+        "import sys; from pathlib import Path; from index.lexical import LexicalIndex; "
+        f"i = LexicalIndex.load(Path({str(tmp_path)!r})); assert i.scores('central bank').any(); "
+        "assert 'bm25s' not in sys.modules and 'scipy' not in sys.modules, sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
 def test_top_k_keeps_positive_scores_best_first() -> None:
     rows, values = top_k(np.array([0.0, 2.0, 5.0, 2.0, -1.0], dtype=np.float32), 3)
     assert rows.tolist() == [2, 1, 3]
@@ -62,14 +92,6 @@ def test_save_and_load_round_trip(tmp_path: object) -> None:
     directory = Path(str(tmp_path))
     index = LexicalIndex.build(CORPUS)
     index.save(directory)
-    loaded = LexicalIndex.load(directory, stem="english", stopwords="en")
+    loaded = LexicalIndex.load(directory)
     assert loaded.scores("central bank") == pytest.approx(index.scores("central bank"))
     assert not list(directory.glob("*.pkl"))
-
-
-def test_term_sets_match_tokenize() -> None:
-    from index.lexical import term_sets, tokenize
-
-    texts = ["The Academy said it’s investing 3.6 trillion yuan, running faster.", "He stressed"]
-    assert term_sets(texts) == [set(row) for row in tokenize(texts)]
-    assert term_sets(["Running runs"], stem="", stopwords="") == [{"running", "runs"}]

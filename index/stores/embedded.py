@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from index.lexical import top_k
+from index.quotes.links import quotes_by_passage
 from index.store import Index, write_index
 from index.stores.model import (
     DocumentRecord,
@@ -26,26 +27,22 @@ class EmbeddedStore:
     """Searches a loaded `Index` in memory. With a `root`, upsert and delete write a new
     version under it (the whole lexical index is rebuilt: bm25s has no incremental update).
 
-    `quotes` maps a passage id to its quotes; the speaker filter searches only passages
-    quoting that speaker.
+    Each passage's quotes come from the index (`quotes_by_passage`); the speaker filter
+    searches only passages quoting that speaker.
     """
 
     engine = "faiss"
 
-    def __init__(
-        self,
-        index: Index,
-        *,
-        root: Path | None = None,
-        quotes: Mapping[str, Sequence[QuoteRow]] | None = None,
-    ) -> None:
+    def __init__(self, index: Index, *, root: Path | None = None) -> None:
         self._lock = threading.Lock()
         self.root = root
-        self._quotes = {pid: tuple(rows) for pid, rows in (quotes or {}).items()}
         self._load(index)
 
     def _load(self, index: Index) -> None:
         self.index = index
+        self._quotes: Mapping[str, tuple[QuoteRow, ...]] = quotes_by_passage(
+            index.passages, index.quotes
+        )
         self._vectors = index.dense.vectors()
         self._doc_rows: dict[str, list[int]] = {}
         self._speaker_rows: dict[str, list[int]] = {}
@@ -142,9 +139,6 @@ class EmbeddedStore:
         with self._lock:
             kept = records_of(self.index, [d for d in self.index.documents if d not in removed])
             index = assemble_index([*kept, *records], self.index.settings)
-            for record in records:
-                for n, passage in enumerate(record.passages):
-                    self._quotes[passage.id] = record.passage_quotes(n)
             path = write_index(self.root, index)
             self._load(replace(index, path=path))
 
@@ -164,6 +158,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
     from index.build import indexed_text
 
     vectors = index.dense.vectors()
+    quotes = quotes_by_passage(index.passages, index.quotes)
     starts = np.cumsum([0] + [len(p.sentences) for p in index.passages])
     store_sentences = index.settings.sentence_vectors
     rows_of: dict[str, list[int]] = {}
@@ -184,6 +179,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
                 lexical_texts=tuple(
                     indexed_text(p, index.documents, index.settings) for p in passages
                 ),
+                quotes=tuple(quotes.get(p.id, ()) for p in passages),
             )
         )
     return records

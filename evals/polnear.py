@@ -1,0 +1,98 @@
+"""PolNeAR reader: article texts and their attribution relations (BRAT standoff files)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+OPEN_MARKS = frozenset('“"«„')
+CLOSE_MARKS = frozenset('”"»')
+_END_PUNCT = ".,;:!?"
+_ANNOTATOR = re.compile(r"_[0-9a-f]+\.ann$")
+
+Fragments = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """One gold attribution: content and (optional) source as character fragments."""
+
+    content: Fragments
+    source: Fragments
+    text: str
+
+    @property
+    def source_text(self) -> str:
+        return " ".join(self.text[s:e] for s, e in self.source)
+
+    @property
+    def is_direct(self) -> bool:
+        """True when the content, first fragment to last, opens and closes with quote
+        marks (marks inside or just outside the span, trailing punctuation allowed)."""
+        return _enclosed(self.text, self.content[0][0], self.content[-1][1])
+
+
+@dataclass(frozen=True)
+class Article:
+    doc_id: str
+    text: str
+    attributions: tuple[Attribution, ...]
+
+
+def _enclosed(text: str, start: int, end: int) -> bool:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    before = text[:start].rstrip()[-1:]
+    opens = text[start] in OPEN_MARKS or before in OPEN_MARKS
+    inner = text[start:end].rstrip(_END_PUNCT)
+    after = text[end:].lstrip(_END_PUNCT + " ")[:1]
+    closes = text[end - 1] in CLOSE_MARKS or inner[-1:] in CLOSE_MARKS or after in CLOSE_MARKS
+    return opens and closes
+
+
+def _fragments(spec: str) -> Fragments:
+    pairs = (part.split() for part in spec.split(";"))
+    return tuple((int(a), int(b)) for a, b in pairs)
+
+
+def parse_ann(ann: str, text: str) -> tuple[Attribution, ...]:
+    """Attributions from a BRAT .ann file: `E` relations joining Source, Cue and Content
+    text-bound annotations. Relations without a Content are skipped."""
+    spans: dict[str, Fragments] = {}
+    relations: list[dict[str, str]] = []
+    for line in ann.splitlines():
+        fields = line.split("\t")
+        if line.startswith("T") and len(fields) >= 2:
+            _, _, spec = fields[1].partition(" ")
+            spans[fields[0]] = _fragments(spec)
+        elif line.startswith("E") and len(fields) >= 2:
+            roles = dict(part.split(":", 1) for part in fields[1].split() if ":" in part)
+            relations.append(roles)
+    result = []
+    for roles in relations:
+        content = spans.get(roles.get("Content", ""))
+        if not content:
+            continue
+        source = spans.get(roles.get("Source", ""), ())
+        result.append(Attribution(content, source, text))
+    result.sort(key=lambda a: a.content[0])
+    return tuple(result)
+
+
+def load_split(root: Path, split: str = "dev", limit: int | None = None) -> list[Article]:
+    """Articles of one split, one annotator per article (the first .ann in name order)."""
+    base = root / "data" / split
+    if not (base / "text").is_dir():
+        raise FileNotFoundError(f"no PolNeAR split {split!r} under {root}")
+    chosen: dict[str, Path] = {}
+    for ann in sorted((base / "attributions").glob("*.ann")):
+        chosen.setdefault(_ANNOTATOR.sub("", ann.name), ann)
+    articles = []
+    for doc_id in sorted(chosen)[:limit]:
+        text = (base / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")
+        standoff = chosen[doc_id].read_text(encoding="utf-8")
+        articles.append(Article(doc_id, text, parse_ann(standoff, text)))
+    return articles

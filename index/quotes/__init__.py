@@ -1,0 +1,8 @@
+"""Attributed quotes: who said what, with exact character offsets into the article."""
+
+from __future__ import annotations
+
+from index.quotes.extract import extract_quotes, extract_quotes_batch, quotes_from_doc
+from index.quotes.model import Quote, Speaker
+
+__all__ = ["Quote", "Speaker", "extract_quotes", "extract_quotes_batch", "quotes_from_doc"]

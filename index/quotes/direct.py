@@ -1,0 +1,325 @@
+"""Direct quotes: spans inside quote marks, and the reporting clause that frames each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from index.quotes.lexicon import (
+    CLOSE_MARKS,
+    CUE_VERBS,
+    FINITE_TAGS,
+    OPEN_MARKS,
+    PHRASAL_CUES,
+    SENTENCE_END,
+    STRAIGHT_MARKS,
+)
+from index.quotes.speakers import subject_of
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+_MAX_FRAME = 40
+_MIN_FLOATING_WORDS = 3
+_BREAKS = frozenset(":;—–")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A quote before speaker resolution; offsets are characters into the parsed text.
+
+    `subject` is the token index of the speaker phrase; `follow` the position (in the
+    list of direct candidates) of another quote whose speaker this one shares.
+    """
+
+    start: int
+    end: int
+    kind: str
+    cue: str = ""
+    cue_token: int = -1
+    subject: int = -1
+    follow: int = -1
+
+
+@dataclass(frozen=True)
+class _Marked:
+    open_i: int
+    close_i: int  # -1 when the paragraph ends before the quote closes
+    start: int
+    end: int
+    paragraph: int
+
+
+def _paragraphs(doc: Doc) -> list[int]:
+    numbers, current = [], 0
+    for token in doc:
+        if token.is_space and "\n" in token.text:
+            current += 1
+        numbers.append(current)
+    return numbers
+
+
+def _is_open(token: Token) -> bool:
+    if token.text in OPEN_MARKS:
+        return True
+    if token.text not in STRAIGHT_MARKS:
+        return False
+    before = token.doc.text[token.idx - 1] if token.idx else " "
+    return before.isspace() or before in "([{—–-"
+
+
+def _is_close(token: Token) -> bool:
+    return token.text in CLOSE_MARKS or (token.text in STRAIGHT_MARKS and not _is_open(token))
+
+
+def _span(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Trim whitespace and a trailing comma (it belongs to the attribution, not the speaker)."""
+    text = doc.text
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] == ","):
+        end -= 1
+    return start, end
+
+
+def marked_spans(doc: Doc, paragraphs: list[int]) -> list[_Marked]:
+    """Paired quote marks, paragraph by paragraph; an unclosed quote ends with its paragraph."""
+    found: list[_Marked] = []
+    opened: Token | None = None
+    for token in doc:
+        if opened is not None and paragraphs[token.i] != paragraphs[opened.i]:
+            found.append(_unclosed(doc, opened, token.i, paragraphs))
+            opened = None
+        if opened is None and _is_open(token):
+            opened = token
+        elif opened is not None and _is_close(token):
+            start, end = _span(doc, opened.idx + len(opened.text), token.idx)
+            if start < end:
+                found.append(_Marked(opened.i, token.i, start, end, paragraphs[opened.i]))
+            opened = None
+        elif opened is not None and token.text in OPEN_MARKS:
+            found.append(_unclosed(doc, opened, token.i, paragraphs))
+            opened = token
+    if opened is not None:
+        found.append(_unclosed(doc, opened, len(doc), paragraphs))
+    return [m for m in found if m.start < m.end]
+
+
+def _unclosed(doc: Doc, opened: Token, stop: int, paragraphs: list[int]) -> _Marked:
+    last = stop - 1
+    while last > opened.i and (doc[last].is_space or doc[last].text in OPEN_MARKS):
+        last -= 1
+    end = doc[last].idx + len(doc[last].text) if last > opened.i else opened.idx + 1
+    start, end = _span(doc, opened.idx + len(opened.text), end)
+    return _Marked(opened.i, -1, start, end, paragraphs[opened.i])
+
+
+def _is_cue(token: Token) -> bool:
+    return token.lemma_.lower() in CUE_VERBS and token.pos_ in ("VERB", "AUX")
+
+
+def _blocks(token: Token) -> bool:
+    """A finite verb that ends a frame: not an auxiliary ("will say") and not inside a
+    relative clause of the speaker ("Dorothy Poynter, who grew up there, said")."""
+    if token.tag_ not in FINITE_TAGS or token.dep_ in ("aux", "auxpass"):
+        return False
+    return not any(t.dep_ in ("relcl", "acl") for t in (token, *token.ancestors))
+
+
+def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
+    """`“…,” said X, head of Y.` / `“…,” X said.`: the first cue after the closing mark,
+    with no other finite verb or sentence end in between. A quote ending in a comma, `!`
+    or `?` also takes any speech-like verb there (`“Go back,” Trump barked.`)."""
+    if mark.close_i < 0:
+        return None
+    open_ended = doc.text[mark.start : doc[mark.close_i].idx].rstrip()[-1:] in ",!?"
+    stop = min(len(doc), mark.close_i + 1 + _MAX_FRAME)
+    for j in range(mark.close_i + 1, stop):
+        token = doc[j]
+        if paragraphs[j] != mark.paragraph or token.text in OPEN_MARKS | STRAIGHT_MARKS:
+            return None
+        if _is_cue(token):
+            return token
+        if open_ended and token.pos_ == "VERB" and token.tag_ in ("VBD", "VBZ"):
+            subject = subject_of(token)
+            inverted = j == mark.close_i + 1
+            between = subject is not None and mark.close_i < subject.i < j
+            return token if inverted or between else None
+        if _blocks(token) or token.text in SENTENCE_END:
+            return None
+    return None
+
+
+def _previous_token(doc: Doc, mark: _Marked, paragraphs: list[int]) -> int:
+    """Index of the last word before the opening mark, in its paragraph or, when the
+    previous paragraph ends with a colon (`Cruz continued:` then the quote), in that one."""
+    j = mark.open_i - 1
+    while j >= 0 and doc[j].is_space:
+        j -= 1
+    if j < 0:
+        return -1
+    if paragraphs[j] != mark.paragraph and not (
+        paragraphs[j] == mark.paragraph - 1 and doc[j].text == ":"
+    ):
+        return -1
+    return j
+
+
+def _before_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
+    """`X, chairman of Y, said: “…”` / `X said, “…”` / `she wrote “…”`: the cue right before
+    the mark, or the last cue (or `according`) before a colon or comma there, with no
+    other finite verb in between."""
+    j = _previous_token(doc, mark, paragraphs)
+    if j < 0:
+        return None
+    if _is_cue(doc[j]) and doc[j].lemma_.lower() not in PHRASAL_CUES:
+        return doc[j]
+    if doc[j].text not in _BREAKS and doc[j].text != ",":
+        return None
+    paragraph = paragraphs[j]
+    for k in range(j, max(-1, j - _MAX_FRAME), -1):
+        token = doc[k]
+        if paragraphs[k] != paragraph or token.text in SENTENCE_END:
+            return None
+        if token.text in CLOSE_MARKS | STRAIGHT_MARKS:
+            return None
+        if _is_cue(token) or token.lower_ == "according":
+            return token
+        if _blocks(token):
+            return None
+    return None
+
+
+def _starts_sentence(doc: Doc, mark: _Marked) -> bool:
+    j = mark.open_i - 1
+    while j >= 0 and doc[j].is_space and "\n" not in doc[j].text:
+        j -= 1
+    return j < 0 or "\n" in doc[j].text or doc[j].text in SENTENCE_END | _BREAKS | CLOSE_MARKS
+
+
+def _cue_text(verb: Token) -> str:
+    particle = next((c for c in verb.children if c.dep_ == "prt"), None)
+    return f"{verb.lower_} {particle.lower_}" if particle is not None else verb.lower_
+
+
+def _speaker_token(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
+    """The cue's subject, skipping subjects inside the quote itself ("telling the crowd,
+    “Some people ...”") or across a paragraph break, by climbing to governing verbs."""
+    stop = mark.close_i if mark.close_i >= 0 else len(doc)
+    current: Token | None = verb
+    for _ in range(4):
+        if current is None:
+            return None
+        subject = subject_of(current)
+        if subject is None:
+            return _nearest_name(doc, verb, mark)
+        low, high = sorted((subject.i, verb.i))
+        crosses = any("\n" in t.text for t in doc[low:high])
+        if not (mark.open_i <= subject.i <= stop) and not crosses:
+            return subject
+        current = current.head if current.head is not current else None
+    return None
+
+
+def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
+    """When the parse gives the cue no subject: the proper noun or pronoun between the
+    quote and the cue (`“…,” Ramos, 58, told AFP`), else right after the cue."""
+    if mark.close_i >= 0 and mark.close_i < verb.i:
+        between = doc[mark.close_i + 1 : verb.i]
+        found = [t for t in between if t.pos_ in ("PROPN", "PRON")]
+        if found:
+            return (
+                found[0]
+                if found[0].pos_ == "PRON"
+                else found[0].head
+                if found[0].dep_ == "compound"
+                else found[0]
+            )
+    for token in doc[verb.i + 1 : verb.i + 4]:
+        if token.pos_ in ("PROPN", "PRON") and not (mark.open_i <= token.i):
+            return token.head if token.dep_ == "compound" else token
+        if token.pos_ == "PROPN" and token.i < mark.open_i:
+            return token
+    return None
+
+
+def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
+    verb = _after_frame(doc, mark, paragraphs) if _starts_sentence(doc, mark) else None
+    verb = verb or _before_frame(doc, mark, paragraphs)
+    if verb is None:
+        return None
+    if verb.lower_ == "according":
+        to = next((c for c in verb.children if c.lower_ == "to"), None)
+        source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+        if source is None:
+            return None
+        return Candidate(mark.start, mark.end, "direct", "according to", verb.i, source.i)
+    subject = _speaker_token(doc, verb, mark)
+    return Candidate(
+        mark.start,
+        mark.end,
+        "direct",
+        _cue_text(verb),
+        verb.i,
+        subject.i if subject is not None else -1,
+    )
+
+
+def marked_ranges(doc: Doc) -> list[tuple[int, int]]:
+    """Character spans of everything inside quote marks, framed or not."""
+    return [(m.start, m.end) for m in marked_spans(doc, _paragraphs(doc))]
+
+
+def find_direct(doc: Doc) -> list[Candidate]:
+    """Direct quotes in document order, each framed by a cue or continuing a framed one.
+
+    A quote with no cue of its own shares the speaker of the previous framed quote in its
+    paragraph, of the next one when it runs on into the next paragraph, or of the last
+    framed quote of the paragraph before; short unframed phrases (scare quotes) are dropped.
+    """
+    paragraphs = _paragraphs(doc)
+    marks = marked_spans(doc, paragraphs)
+    framed = [_framed(doc, mark, paragraphs) for mark in marks]
+    owner = [n if c is not None and c.subject >= 0 else -1 for n, c in enumerate(framed)]
+    result: list[Candidate] = []
+    for n, (mark, cand) in enumerate(zip(marks, framed, strict=True)):
+        if cand is not None and cand.subject >= 0:
+            result.append(cand)
+            continue
+        words = len(doc.text[mark.start : mark.end].split())
+        if cand is None and (words < _MIN_FLOATING_WORDS or not _starts_sentence(doc, mark)):
+            continue
+        owner[n] = _continued_from(marks, owner, n)
+        if owner[n] >= 0:
+            cue = cand.cue if cand is not None else ""
+            result.append(Candidate(mark.start, mark.end, "direct", cue, follow=owner[n]))
+    return _renumber(result, marks)
+
+
+def _continued_from(marks: list[_Marked], owner: list[int], n: int) -> int:
+    """Index (into `marks`) of the framed quote whose speaker quote `n` shares, or -1."""
+    paragraph = marks[n].paragraph
+    for k in range(n - 1, -1, -1):
+        if marks[k].paragraph < paragraph - 1:
+            break
+        if owner[k] >= 0:
+            return owner[k]
+    if marks[n].close_i < 0:
+        for k in range(n + 1, len(marks)):
+            if marks[k].paragraph > paragraph + 2:
+                break
+            if owner[k] == k:
+                return k
+    return -1
+
+
+def _renumber(result: list[Candidate], marks: list[_Marked]) -> list[Candidate]:
+    """Turn `follow` from a mark index into an index into `result` (both in text order)."""
+    position = {(c.start, c.end): i for i, c in enumerate(result)}
+    fixed = []
+    for cand in result:
+        if cand.follow >= 0:
+            mark = marks[cand.follow]
+            cand = replace(cand, follow=position.get((mark.start, mark.end), -1))
+        fixed.append(cand)
+    return fixed

@@ -1,0 +1,221 @@
+"""Word lists the attribution rules key on: reporting verbs, pronouns, organisation nouns."""
+
+from __future__ import annotations
+
+# Lemmas of verbs that introduce speech or a stated position.
+CUE_VERBS = frozenset(
+    [
+        "say",
+        "tell",
+        "add",
+        "note",
+        "stress",
+        "underscore",
+        "underline",
+        "warn",
+        "argue",
+        "claim",
+        "explain",
+        "insist",
+        "state",
+        "announce",
+        "emphasize",
+        "emphasise",
+        "highlight",
+        "suggest",
+        "urge",
+        "predict",
+        "acknowledge",
+        "admit",
+        "report",
+        "write",
+        "declare",
+        "assert",
+        "contend",
+        "reply",
+        "respond",
+        "recall",
+        "observe",
+        "comment",
+        "confirm",
+        "deny",
+        "reveal",
+        "indicate",
+        "maintain",
+        "remark",
+        "tweet",
+        "post",
+        "ask",
+        "mention",
+        "estimate",
+        "agree",
+        "vow",
+        "promise",
+        "pledge",
+        "concede",
+        "complain",
+        "joke",
+        "quip",
+        "testify",
+        "caution",
+        "conclude",
+        "believe",
+        "think",
+        "hope",
+        "fear",
+        "worry",
+        "propose",
+        "recommend",
+        "charge",
+        "allege",
+        "accuse",
+        "counter",
+        "point",
+        "call",
+        "reiterate",
+        "lament",
+        "boast",
+        "brag",
+        "muse",
+        "scoff",
+        "shout",
+        "yell",
+        "tout",
+        "predict",
+        "forecast",
+        "demand",
+        "continue",
+        "answer",
+        "read",
+        "echo",
+        "confess",
+        "chant",
+        "scream",
+        "exclaim",
+        "plead",
+        "quote",
+        "cite",
+    ]
+)
+# Verbs whose direct object is the reported content ("stressed the need to ...").
+OBJECT_CUES = frozenset(
+    [
+        "stress",
+        "underscore",
+        "underline",
+        "emphasize",
+        "emphasise",
+        "highlight",
+        "note",
+        "reiterate",
+        "tout",
+        "acknowledge",
+        "admit",
+        "deny",
+        "confirm",
+        "propose",
+        "recommend",
+        "predict",
+        "forecast",
+        "demand",
+    ]
+)
+# Verbs that need a particle or preposition to be a cue, with the word that completes them.
+PHRASAL_CUES = {"point": "out", "call": "for"}
+# Verbs that report content only through a `that`-clause (too ambiguous otherwise).
+CLAUSE_ONLY = frozenset(["charge", "believe", "think", "hope", "fear", "worry"])
+
+SINGULAR_PERSON = frozenset(["he", "she", "him", "her"])
+PLURAL = frozenset(["they", "them", "we"])
+NEUTER = frozenset(["it"])
+PRONOUNS = SINGULAR_PERSON | PLURAL | NEUTER | frozenset(["i", "you"])
+
+# Definite descriptions that refer back to an organisation named earlier ("the company").
+ORG_NOUNS = frozenset(
+    [
+        "company",
+        "firm",
+        "group",
+        "ministry",
+        "agency",
+        "department",
+        "commission",
+        "bank",
+        "government",
+        "campaign",
+        "committee",
+        "administration",
+        "office",
+        "organization",
+        "organisation",
+        "corporation",
+        "council",
+        "party",
+        "bureau",
+        "association",
+        "institute",
+        "university",
+        "center",
+        "centre",
+        "union",
+        "court",
+        "regulator",
+    ]
+)
+
+OPEN_MARKS = frozenset("“«„")
+CLOSE_MARKS = frozenset("”»")
+STRAIGHT_MARKS = frozenset('"')
+SENTENCE_END = frozenset(".?!")
+FINITE_TAGS = frozenset(["VBD", "VBZ", "VBP", "MD"])
+
+GENDERED_PRONOUNS = {
+    **dict.fromkeys(["he", "him", "his", "himself"], "m"),
+    **dict.fromkeys(["she", "her", "hers", "herself"], "f"),
+}
+# Honorifics and role words that, right before a name, tell its gender.
+GENDERED_WORDS = {
+    **dict.fromkeys(
+        [
+            "mr",
+            "sir",
+            "spokesman",
+            "chairman",
+            "congressman",
+            "businessman",
+            "husband",
+            "father",
+            "son",
+            "brother",
+            "king",
+            "prince",
+            "actor",
+            "uncle",
+            "grandfather",
+        ],
+        "m",
+    ),
+    **dict.fromkeys(
+        [
+            "mrs",
+            "ms",
+            "miss",
+            "madam",
+            "spokeswoman",
+            "chairwoman",
+            "congresswoman",
+            "businesswoman",
+            "wife",
+            "mother",
+            "daughter",
+            "sister",
+            "queen",
+            "princess",
+            "actress",
+            "aunt",
+            "grandmother",
+            "lady",
+        ],
+        "f",
+    ),
+}

@@ -1,0 +1,315 @@
+"""Speakers: the name, title and organisation of a subject phrase, and who pronouns mean."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from index.quotes.lexicon import (
+    GENDERED_PRONOUNS,
+    GENDERED_WORDS,
+    NEUTER,
+    ORG_NOUNS,
+    PLURAL,
+    PRONOUNS,
+    SINGULAR_PERSON,
+)
+from index.quotes.model import Speaker
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+_NAME_LABELS = frozenset(["PERSON", "ORG", "GPE", "NORP", "FAC"])
+_ORG_LABELS = frozenset(["ORG", "GPE", "NORP", "FAC"])
+_NAME_DEPS = frozenset(
+    ["compound", "amod", "det", "nmod", "poss", "nummod", "cc", "conj", "flat", "quantmod", "case"]
+)
+_ORG_PREPS = frozenset(["of", "at", "for", "with", "from"])
+_LEADING_DROP = frozenset(["the", "a", "an"])
+_TRIM = " \t\n,;:.—–-'’\"“”"
+_SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_INHERIT_DEPS = ("conj", "advcl", "xcomp", "pcomp", "acl", "prep", "pobj")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A subject phrase read off the parse; `kind` is person, org, plural, nominal or pronoun."""
+
+    start: int
+    name: str
+    title: str
+    organization: str
+    kind: str
+    head_lemma: str
+
+
+def subject_of(verb: Token, depth: int = 0) -> Token | None:
+    """The grammatical subject of a reporting verb, inherited from the governing verb for
+    participles and conjuncts ("..., while highlighting that ..."); a relative pronoun
+    stands for the noun it modifies."""
+    for child in verb.children:
+        passive_it = child.dep_ == "nsubjpass" and child.lower_ == "it"
+        if child.dep_ in _SUBJECT_DEPS and not passive_it:
+            if child.tag_ in ("WP", "WDT") and verb.dep_ == "relcl":
+                return verb.head
+            return child
+        if child.dep_ == "agent":
+            objects = [c for c in child.children if c.dep_ == "pobj"]
+            if objects:
+                return objects[0]
+    if depth < 4 and verb.dep_ in _INHERIT_DEPS and verb.head is not verb:
+        return subject_of(verb.head, depth + 1)
+    return None
+
+
+def _entity(token: Token) -> Span | None:
+    if not token.ent_type_:
+        return None
+    for ent in token.doc.ents:
+        if ent.start <= token.i < ent.end:
+            return ent
+    return None
+
+
+def _text(doc: Doc, start: int, end: int) -> str:
+    """Text of tokens [start, end), trimmed of punctuation and a leading article."""
+    while start < end and doc[start].lower_ in _LEADING_DROP:
+        start += 1
+    if start >= end:
+        return ""
+    text = doc[start:end].text.strip(_TRIM)
+    if text.endswith(("’s", "'s")):
+        text = text[:-2]
+    return text.strip(_TRIM)
+
+
+def _name_bounds(head: Token) -> tuple[int, int]:
+    """Token bounds of the name inside a subject phrase (entity, proper-noun run or NP)."""
+    ent = _entity(head)
+    if ent is not None and ent.label_ in _NAME_LABELS and ent.end - ent.start <= 8:
+        start = ent.start
+        if ent.label_ == "PERSON":  # "spokesperson Liu Yan": the name starts at a proper noun
+            while start < head.i and head.doc[start].pos_ != "PROPN":
+                start += 1
+        return start, ent.end
+    if head.pos_ == "PROPN":
+        start = head.i
+        while start > 0 and head.doc[start - 1].pos_ == "PROPN":
+            start -= 1
+        return start, head.i + 1
+    keep = _collect(head)
+    return min(keep), max(keep) + 1
+
+
+def _collect(head: Token) -> set[int]:
+    keep = {head.i}
+    for child in head.children:
+        if child.dep_ in _NAME_DEPS:
+            keep.update(t.i for t in child.subtree)
+    return keep
+
+
+def _appositive(head: Token) -> tuple[int, int] | None:
+    parts = [c for c in head.children if c.dep_ == "appos" and c.pos_ != "NUM"]
+    if not parts:
+        return None
+    return min(c.left_edge.i for c in parts), max(c.right_edge.i for c in parts) + 1
+
+
+def _organization(doc: Doc, start: int, end: int) -> str:
+    """The organisation a descriptor names: the object of its first of/at/for phrase that
+    holds a proper noun (from that noun on), else an ORG-like entity inside it."""
+    for token in doc[start:end]:
+        if token.dep_ != "prep" or token.lower_ not in _ORG_PREPS:
+            continue
+        for obj in (c for c in token.children if c.dep_ == "pobj"):
+            span = [t for t in obj.subtree if t.i < end]
+            first = next((t.i for t in span if t.pos_ == "PROPN"), None)
+            if first is None:
+                continue
+            ent = _entity(doc[first])
+            if ent is not None and ent.label_ in _ORG_LABELS:
+                return _text(doc, ent.start, ent.end)  # NER spans survive bad parses
+            return _text(doc, first, span[-1].i + 1)
+    for ent in doc[start:end].ents:
+        if ent.label_ in _ORG_LABELS:
+            return _text(doc, ent.start, ent.end)
+    return ""
+
+
+def _kind(head: Token, name_start: int, name_end: int, has_title: bool) -> str:
+    if head.pos_ == "PRON" or head.lower_ in PRONOUNS:
+        return "pronoun"
+    if any(c.dep_ == "conj" for c in head.children) or head.tag_ in ("NNS", "NNPS"):
+        return "plural"
+    ent = _entity(head)
+    if ent is not None and ent.label_ == "PERSON":
+        return "person"
+    if head.pos_ == "PROPN":
+        if ent is not None and ent.label_ in _ORG_LABELS and not has_title:
+            return "org"
+        return "person" if name_end - name_start <= 4 else "org"
+    return "nominal"
+
+
+def describe(head: Token) -> Mention:
+    """Read name, title and organisation off a subject token and its dependents.
+
+    Title words before the name ("ministry spokesperson Liu Yan") and an appositive after
+    it ("Huang Hanquan, head of ...") both go into `title`.
+    """
+    doc = head.doc
+    start, end = _name_bounds(head)
+    if any(c.dep_ == "conj" for c in head.children) and head.pos_ != "PRON":
+        keep = _collect(head)
+        start, end = min(keep), max(keep) + 1
+    before = _text(doc, head.left_edge.i, start) if head.left_edge.i < start else ""
+    if before and doc[start - 1].dep_ not in ("compound", "amod", "nmod", "poss"):
+        before = ""
+    appos = _appositive(head)
+    after = _text(doc, *appos) if appos else ""
+    title = ", ".join(part for part in (before, after) if part)
+    organization = _organization(doc, *appos) if appos else ""
+    if not organization and before:
+        organization = _organization(doc, head.left_edge.i, start)
+    name = _text(doc, start, end) or head.text
+    kind = _kind(head, start, end, bool(title))
+    return Mention(doc[start].idx, name, title, organization, kind, head.lemma_.lower())
+
+
+@dataclass(frozen=True)
+class _Entry:
+    start: int
+    speaker: Speaker
+    kind: str
+    subject: bool  # a grammatical subject (or a speaker), preferred by pronouns
+
+
+def _gender_votes(ent: Span) -> Counter[str]:
+    """Evidence of a person's gender near one mention: an honorific or gendered role word
+    just before the name, or the first personal pronoun later in a sentence it heads."""
+    votes: Counter[str] = Counter()
+    doc = ent.doc
+    for token in doc[max(0, ent.start - 3) : ent.start]:
+        gender = GENDERED_WORDS.get(token.lower_.rstrip("."))
+        if gender:
+            votes[gender] += 2
+    if ent.root.dep_ in _SUBJECT_DEPS:
+        for token in doc[ent.end : ent.sent.end]:
+            gender = GENDERED_PRONOUNS.get(token.lower_)
+            if gender:
+                votes[gender] += 1
+                break
+    return votes
+
+
+class Resolver:
+    """Maps mentions to full speakers, in document order (call `resolve` left to right).
+
+    Full names seen earlier (named entities outside quotes, and earlier speakers) stand
+    behind surnames ("Li", "Professor Chen"); he/she go to the most recent person who
+    was a sentence subject; they/it go to the most recent group or organisation.
+    """
+
+    def __init__(self, doc: Doc, quoted: Sequence[tuple[int, int]] = ()) -> None:
+        self._known: list[_Entry] = []
+        self._best: dict[str, Speaker] = {}
+        self._votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        counts = Counter(ent.text for ent in doc.ents if ent.label_ == "PERSON")
+        for ent in doc.ents:
+            if any(s <= ent.start_char < e for s, e in quoted):
+                continue  # people named inside a quote are not who "he said" means
+            mention = describe(ent.root)
+            if ent.root.pos_ != "PROPN":
+                continue  # "Turnout at the event ..." tagged PERSON at a sentence start
+            named = ent.label_ == "PERSON" or (ent.label_ in _ORG_LABELS and bool(mention.title))
+            kind = (
+                "person" if named and ent.label_ != "ORG" else "org" if ent.label_ == "ORG" else ""
+            )
+            name = _text(doc, ent.start, ent.end)
+            lone = kind == "person" and " " not in name and counts[ent.text] < 2
+            if lone and self._named(name, ent.start_char) is None:
+                continue  # a lone capitalised word ("Turnout ...") that names no one known
+            if kind:
+                subject = ent.root.dep_ in _SUBJECT_DEPS
+                self._known.append(_Entry(ent.start_char, Speaker(name), kind, subject))
+                if mention.name == name and mention.title and name not in self._best:
+                    self._best[name] = Speaker(name, mention.title, mention.organization)
+                if kind == "person":
+                    self._votes[self._full(self._known[-1]).name].update(_gender_votes(ent))
+
+    def _before(self, at: int) -> list[_Entry]:
+        return [entry for entry in self._known if entry.start < at]
+
+    def _full(self, entry: _Entry) -> Speaker:
+        """The best-known speaker for an entry; a lone surname becomes the full name."""
+        speaker = entry.speaker
+        if entry.kind == "person" and len(speaker.name.split()) == 1:
+            longer = self._named(speaker.name, entry.start)
+            if longer is not None:
+                return longer
+        return self._best.get(speaker.name, speaker)
+
+    def _named(self, name: str, at: int) -> Speaker | None:
+        words = set(name.split())
+        matches = [
+            e
+            for e in self._before(at)
+            if e.kind == "person" and words < set(e.speaker.name.split())
+        ]
+        return self._full(max(matches, key=lambda e: e.start)) if matches else None
+
+    def _gender(self, entry: _Entry) -> str:
+        votes = self._votes.get(self._full(entry).name)
+        if not votes or votes["m"] == votes["f"]:
+            return ""
+        return "m" if votes["m"] > votes["f"] else "f"
+
+    def _pronoun(self, word: str, at: int) -> Speaker | None:
+        seen = self._before(at)
+        if word in SINGULAR_PERSON:
+            want = "f" if word in ("she", "her") else "m"
+            people = [e for e in seen if e.kind == "person" and self._gender(e) in ("", want)]
+            pool = [e for e in people if e.subject] or people
+        elif word in PLURAL:
+            pool = [e for e in seen if e.subject and e.kind in ("plural", "org")]
+            pool = pool or [e for e in seen if e.kind == "org"]
+        elif word in NEUTER:
+            pool = [e for e in seen if e.kind == "org"]
+        else:
+            pool = []
+        return self._full(max(pool, key=lambda e: e.start)) if pool else None
+
+    def resolve(self, mention: Mention) -> Speaker:
+        """The full speaker for a mention, remembered for later pronouns and surnames."""
+        speaker: Speaker | None = None
+        kind = _resolved_kind(mention)
+        if mention.kind == "pronoun":
+            speaker = self._pronoun(mention.name.lower(), mention.start)
+        elif mention.kind in ("person", "org") and len(mention.name.split()) == 1:
+            speaker = self._named(mention.name, mention.start)
+            kind = "person" if speaker is not None else kind
+        elif mention.kind == "nominal" and mention.head_lemma in ORG_NOUNS:
+            orgs = [e for e in self._before(mention.start) if e.kind == "org"]
+            speaker = self._full(max(orgs, key=lambda e: e.start)) if orgs else None
+        if speaker is None:
+            speaker = Speaker(mention.name, mention.title, mention.organization)
+            known = self._best.get(speaker.name)
+            if known is not None and not speaker.title:
+                speaker = known
+        known = self._best.get(speaker.name)
+        if known is None or (speaker.title and not known.title):
+            self._best[speaker.name] = speaker
+        self._known.append(_Entry(mention.start, speaker, kind, True))
+        return speaker
+
+
+def _resolved_kind(mention: Mention) -> str:
+    word = mention.name.lower()
+    if mention.kind == "pronoun":
+        return "plural" if word in PLURAL else "org" if word in NEUTER else "person"
+    if mention.kind == "nominal":
+        return "org" if mention.head_lemma in ORG_NOUNS else "plural"
+    return mention.kind

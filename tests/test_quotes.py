@@ -1,0 +1,252 @@
+"""Quote extraction: direct and reported speech, speakers, coreference, offsets, seed gold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("spacy")
+from index.documents import load_text_file
+from index.quotes import Quote, Speaker, extract_quotes, extract_quotes_batch
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "seeds" / "china-daily-new-quality-productive-forces.txt"
+GOLD = REPO / "evals" / "data" / "seed_quotes_gold.json"
+
+
+def _check_offsets(text: str, quotes: list[Quote]) -> None:
+    for quote in quotes:
+        assert text[quote.start : quote.end] == quote.text
+    assert [q.start for q in quotes] == sorted(q.start for q in quotes)
+
+
+def _only(text: str, kind: str = "direct") -> Quote:
+    quotes = [q for q in extract_quotes(text, "t") if q.kind == kind]
+    _check_offsets(text, quotes)
+    assert len(quotes) == 1, quotes
+    return quotes[0]
+
+
+def test_curly_quote_speaker_after_with_title_and_organization() -> None:
+    text = (
+        "“We expect the harbor to reopen by the spring,” said Maria Lopez, "
+        "director of the Valencia Port Authority."
+    )
+    quote = _only(text)
+    assert quote.text == "We expect the harbor to reopen by the spring"
+    assert quote.cue == "said"
+    assert quote.speaker == Speaker(
+        "Maria Lopez", "director of the Valencia Port Authority", "Valencia Port Authority"
+    )
+
+
+def test_straight_quote_marks() -> None:
+    text = (
+        '"Our engineers are working around the clock," said Tom Becker, '
+        "a spokesman for Northwind Shipping."
+    )
+    quote = _only(text)
+    assert quote.text == "Our engineers are working around the clock"
+    assert quote.speaker.name == "Tom Becker"
+    assert quote.speaker.organization == "Northwind Shipping"
+
+
+def test_speaker_before_with_colon_and_multi_sentence_quote() -> None:
+    text = (
+        "Amara Okafor, chief economist at Lagos Capital Partners, said: “Inflation has "
+        "peaked. Rates will fall next year. Investors should prepare.”"
+    )
+    quote = _only(text)
+    assert (
+        quote.text == "Inflation has peaked. Rates will fall next year. Investors should prepare."
+    )
+    assert quote.speaker.name == "Amara Okafor"
+    assert quote.speaker.title == "chief economist at Lagos Capital Partners"
+    assert quote.speaker.organization == "Lagos Capital Partners"
+
+
+def test_quote_split_by_attribution_gives_two_quotes_same_speaker() -> None:
+    text = (
+        "Hannah Weiss opened the new bridge on Monday.\n"
+        "“The first phase is finished,” she said. “The second will take longer.”"
+    )
+    quotes = extract_quotes(text, "t")
+    _check_offsets(text, quotes)
+    direct = [q for q in quotes if q.kind == "direct"]
+    assert [q.text for q in direct] == [
+        "The first phase is finished",
+        "The second will take longer.",
+    ]
+    assert {q.speaker.name for q in direct} == {"Hannah Weiss"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "cue"),
+    [
+        ("“It was a long night,” Okafor told reporters.", "told"),
+        ("“Nobody warned the tenants,” Okafor added.", "added"),
+        ("“Prices rose in every region,” Okafor noted.", "noted"),
+    ],
+)
+def test_told_added_noted_resolve_surname(sentence: str, cue: str) -> None:
+    text = "Amara Okafor, chief economist at Lagos Capital Partners, spoke in Abuja.\n" + sentence
+    quote = _only(text)
+    assert quote.cue == cue
+    assert quote.speaker.name == "Amara Okafor"
+    assert quote.speaker.organization == "Lagos Capital Partners"
+
+
+def test_nested_single_quotes_stay_inside_the_double_quote() -> None:
+    text = "“The crowd kept shouting ‘open the gates’ until midnight,” said Tom Becker."
+    quote = _only(text)
+    assert quote.text == "The crowd kept shouting ‘open the gates’ until midnight"
+    assert quote.speaker.name == "Tom Becker"
+
+
+def test_scare_quotes_are_not_quotes() -> None:
+    text = "The so-called “smart” meters were installed across the district last year."
+    assert extract_quotes(text, "t") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "content", "speaker"),
+    [
+        (
+            "Maria Lopez said that the harbor would reopen in the spring.",
+            "said",
+            "that the harbor would reopen in the spring",
+            "Maria Lopez",
+        ),
+        (
+            "Tom Becker called for an independent review of the dredging contract.",
+            "called for",
+            "an independent review of the dredging contract",
+            "Tom Becker",
+        ),
+        (
+            "Maria Lopez stressed the importance of keeping the fishing fleet informed.",
+            "stressed",
+            "the importance of keeping the fishing fleet informed",
+            "Maria Lopez",
+        ),
+        (
+            "Tom Becker warned that fuel prices could rise again before winter.",
+            "warned",
+            "that fuel prices could rise again before winter",
+            "Tom Becker",
+        ),
+        (
+            "According to the Federal Aviation Administration, the runway will close for a week.",
+            "according to",
+            "the runway will close for a week",
+            "Federal Aviation Administration",
+        ),
+        (
+            "The new terminal will cost 40 million euros, said the European Investment Bank.",
+            "said",
+            "The new terminal will cost 40 million euros",
+            "European Investment Bank",
+        ),
+    ],
+)
+def test_reported_speech(text: str, cue: str, content: str, speaker: str) -> None:
+    quote = _only(text, "indirect")
+    assert (quote.cue, quote.text, quote.speaker.name) == (cue, content, speaker)
+
+
+def test_company_said_in_a_statement_resolves_to_the_organisation() -> None:
+    text = (
+        "Northwind Shipping reported a loss last quarter. "
+        "The company said in a statement that it would cut 200 jobs."
+    )
+    quote = _only(text, "indirect")
+    assert quote.text == "that it would cut 200 jobs"
+    assert quote.speaker.name == "Northwind Shipping"
+
+
+def test_title_before_the_name() -> None:
+    quote = _only(
+        "Foreign ministry spokesperson Liu Yan said the talks would resume on Monday.", "indirect"
+    )
+    assert quote.speaker.name == "Liu Yan"
+    assert quote.speaker.title == "Foreign ministry spokesperson"
+
+
+def test_while_highlighting_that() -> None:
+    text = (
+        "Alice Martin, the chief executive of Brightwater Energy, opened the plant.\n"
+        "She welcomed the subsidy while highlighting that the grid needs upgrades."
+    )
+    quote = _only(text, "indirect")
+    assert quote.cue == "highlighting"
+    assert quote.text == "that the grid needs upgrades"
+    assert quote.speaker == Speaker(
+        "Alice Martin", "chief executive of Brightwater Energy", "Brightwater Energy"
+    )
+
+
+def test_coreference_across_paragraphs() -> None:
+    text = (
+        "Chen Wei, a professor of economics at Fudan University, spoke at the forum.\n"
+        "The forum drew hundreds of delegates from across the region.\n"
+        "Professor Chen warned that local debt remains a serious risk.\n"
+        "Turnout at the event was higher than last year.\n"
+        "“We have to act before the next downturn,” he said.\n"
+        "Chen added that reforms should start with the provinces."
+    )
+    quotes = extract_quotes(text, "doc")
+    _check_offsets(text, quotes)
+    assert len(quotes) == 3
+    expected = Speaker("Chen Wei", "professor of economics at Fudan University", "Fudan University")
+    assert [q.speaker for q in quotes] == [expected] * 3
+    assert [q.kind for q in quotes] == ["indirect", "direct", "indirect"]
+    assert [q.id for q in quotes] == ["doc:q0", "doc:q1", "doc:q2"]
+
+
+def test_json_round_trip() -> None:
+    quote = _only(
+        "“Rates will fall,” said Amara Okafor, chief economist at Lagos Capital Partners."
+    )
+    row = quote.to_json()
+    assert set(row) == {"id", "doc_id", "text", "kind", "start", "end", "cue", "speaker"}
+    assert set(row["speaker"]) == {"name", "title", "organization"}
+    assert Quote.from_json(json.loads(json.dumps(row))) == quote
+    with pytest.raises(ValueError, match="direct"):
+        Quote.from_json({**row, "kind": "rumour"})
+
+
+def test_batch_matches_single_calls_and_empty_text() -> None:
+    texts = [("a", "“Rates will fall,” said Amara Okafor."), ("b", ""), ("c", "No quotes here.")]
+    batch = extract_quotes_batch(texts)
+    assert batch == [extract_quotes(text, doc_id) for doc_id, text in texts]
+    assert batch[0][0].id == "a:q0" and batch[1] == [] and batch[2] == []
+
+
+def test_offsets_hold_with_leading_whitespace_and_windows_quotes() -> None:
+    text = '   \n\n  "Tariffs hurt farmers," said Tom Becker.\n“They also hurt buyers,” he added.  '
+    quotes = extract_quotes(text, "t")
+    _check_offsets(text, quotes)
+    assert [q.speaker.name for q in quotes] == ["Tom Becker", "Tom Becker"]
+
+
+def test_seed_article_matches_gold() -> None:
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    doc = load_text_file(SEED)
+    quotes = extract_quotes(doc.text, doc.id)
+    _check_offsets(doc.text, quotes)
+    direct = [q.to_json() for q in quotes if q.kind == "direct"]
+    strip = [{k: v for k, v in q.items() if k not in ("id", "doc_id")} for q in direct]
+    assert strip == gold["direct"]
+    indirect = [q for q in quotes if q.kind == "indirect"]
+    found = 0
+    for want in gold["indirect"]:
+        for quote in indirect:
+            shared = min(want["end"], quote.end) - max(want["start"], quote.start)
+            longest = max(want["end"] - want["start"], quote.end - quote.start)
+            if shared / longest >= 0.8 and quote.speaker.name == want["speaker"]["name"]:
+                found += 1
+                break
+    assert found == len(gold["indirect"]), f"{found} of {len(gold['indirect'])}"
+    assert len(indirect) == len(gold["indirect"])

@@ -1,0 +1,85 @@
+"""PolNeAR smoke test: a few train articles through the extractor and the evaluation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("spacy")
+from evals.polnear import load_split, parse_ann
+from evals.quotes import evaluate_polnear, overlap, pool_matches, speaker_matches
+
+
+def _polnear_root() -> Path | None:
+    candidates = [Path(__file__).resolve().parents[2] / "shared" / "data" / "polnear"]
+    if os.environ.get("SAYSO_POLNEAR_DIR"):
+        candidates.insert(0, Path(os.environ["SAYSO_POLNEAR_DIR"]))
+    for root in candidates:
+        if (root / "data" / "train" / "text").is_dir():
+            return root
+    return None
+
+
+ROOT = _polnear_root()
+needs_data = pytest.mark.skipif(ROOT is None, reason="PolNeAR data not found")
+
+
+def test_overlap_is_symmetric_share_of_the_longer_span() -> None:
+    gold = frozenset(range(0, 10))
+    assert overlap(gold, frozenset(range(0, 10))) == 1.0
+    assert overlap(gold, frozenset(range(5, 15))) == 0.5
+    assert overlap(gold, frozenset(range(0, 40))) == 0.25
+    assert overlap(gold, frozenset()) == 0.0
+
+
+def test_split_predictions_pool_into_one_discontiguous_gold() -> None:
+    gold = [frozenset(range(0, 10)) | frozenset(range(20, 30))]
+    preds = [frozenset(range(0, 10)), frozenset(range(20, 30)), frozenset(range(50, 60))]
+    assert pool_matches(gold, preds, 0.8) == {0: [1, 0]}  # ties: later prediction first
+    assert pool_matches(gold, preds[:1], 0.8) == {}
+    assert pool_matches(gold, preds[:1], 0.3) == {0: [0]}
+
+
+@pytest.mark.parametrize(
+    ("predicted", "gold", "antecedent", "right"),
+    [
+        ("Haley Morris", "Spokeswoman Haley Morris", "", True),
+        ("Haley Morris", "Morris", "", True),
+        ("Bernie Sanders", "Sanders, a senator from Vermont,", "", True),
+        ("Hillary Clinton", "Bill Clinton", "", False),
+        ("Haley Morris", "she", "Spokeswoman Haley Morris", True),
+        ("Donald Trump", "she", "Spokeswoman Haley Morris", False),
+        ("he", "he", "", False),
+    ],
+)
+def test_speaker_rule(predicted: str, gold: str, antecedent: str, right: bool) -> None:
+    assert speaker_matches(predicted, gold, antecedent) is right
+
+
+def test_parse_ann_reads_discontiguous_content() -> None:
+    text = "“A is true,” she said. “B too.”"
+    ann = (
+        "T1\tContent 0 12;23 31\t“A is true,” “B too.”\n"
+        "T2\tCue 17 21\tsaid\nT3\tSource 13 16\tshe\n"
+        "E1\tAttribution:T2 Content:T1 Cue:T2 Source:T3\n"
+    )
+    (attribution,) = parse_ann(ann, text)
+    assert attribution.content == ((0, 12), (23, 31))
+    assert attribution.source_text == "she"
+    assert attribution.is_direct
+
+
+@needs_data
+def test_polnear_train_smoke() -> None:
+    assert ROOT is not None
+    articles = load_split(ROOT, "train", limit=8)
+    assert len(articles) == 8 and all(a.attributions for a in articles)
+    result = evaluate_polnear(ROOT, "train", limit=8)
+    direct = result["scores"]["direct@0.3"]
+    assert direct["gold"] > 10
+    assert direct["f1"] >= 0.6
+    assert direct["speaker_accuracy"] >= 0.6
+    assert result["scores"]["all@0.3"]["precision"] >= 0.6
+    assert result["articles_per_second"] > 0
