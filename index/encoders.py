@@ -19,11 +19,13 @@ log = logging.getLogger(__name__)
 DEFAULT_BACKEND = "onnx"
 
 
-def _torch(model: str, cache_dir: Path | None) -> Encoder:
+def _torch(model: str, cache_dir: Path | None, threads: int | None = None) -> Encoder:
     return SentenceTransformerEncoder(model)
 
 
-def _onnx(model: str, cache_dir: Path | None, *, quantize: bool) -> Encoder:
+def _onnx(
+    model: str, cache_dir: Path | None, *, quantize: bool, threads: int | None = None
+) -> Encoder:
     from index.onnx_encoder import OnnxEncoder, ensure_onnx
 
     model_dir = Path(resolve_model(model))
@@ -32,18 +34,19 @@ def _onnx(model: str, cache_dir: Path | None, *, quantize: bool) -> Encoder:
         return SentenceTransformerEncoder(model)
     if cache_dir is None:
         raise ValueError("the ONNX backends need a cache_dir to hold the exported model")
-    return OnnxEncoder(model_dir, ensure_onnx(model_dir, cache_dir, quantize=quantize))
+    onnx = ensure_onnx(model_dir, cache_dir, quantize=quantize)
+    return OnnxEncoder(model_dir, onnx, threads=threads)
 
 
-def _onnx_fp32(model: str, cache_dir: Path | None) -> Encoder:
-    return _onnx(model, cache_dir, quantize=False)
+def _onnx_fp32(model: str, cache_dir: Path | None, threads: int | None = None) -> Encoder:
+    return _onnx(model, cache_dir, quantize=False, threads=threads)
 
 
-def _onnx_int8(model: str, cache_dir: Path | None) -> Encoder:
-    return _onnx(model, cache_dir, quantize=True)
+def _onnx_int8(model: str, cache_dir: Path | None, threads: int | None = None) -> Encoder:
+    return _onnx(model, cache_dir, quantize=True, threads=threads)
 
 
-BACKENDS: dict[str, Callable[[str, Path | None], Encoder]] = {
+BACKENDS: dict[str, Callable[[str, Path | None, int | None], Encoder]] = {
     "torch": _torch,
     "onnx": _onnx_fp32,
     "onnx-int8": _onnx_int8,
@@ -54,6 +57,7 @@ def load_encoder(
     model: str = DEFAULT_MODEL,
     backend: str = DEFAULT_BACKEND,
     cache_dir: Path | None = None,
+    threads: int | None = None,
 ) -> Encoder:
     """An encoder for `model` on `backend`; ONNX backends export into `cache_dir` once.
 
@@ -70,4 +74,4 @@ def load_encoder(
         raise ValueError(
             f"unknown encoder backend {backend!r}; choose one of: {', '.join(BACKENDS)}"
         ) from None
-    return factory(model, cache_dir)
+    return factory(model, cache_dir, threads)
