@@ -63,6 +63,16 @@ class Tokenizer:
         stemmer = _stemmer(self.stem)
         return [stemmer.stemWords(row) if row else [] for row in rows]
 
+    def distinct(self, texts: Sequence[str]) -> list[set[str]]:
+        """The set of each text's tokens, as __call__ makes them, stemming each distinct
+        word once for all texts (cheap per-query highlights over many sentences)."""
+        rows = [set(TOKEN_PATTERN.findall(text.lower())) - self.stopwords for text in texts]
+        if not self.stem:
+            return rows
+        words = sorted(set().union(*rows))
+        stems = dict(zip(words, _stemmer(self.stem).stemWords(words), strict=True))
+        return [{stems[w] for w in row} for row in rows]
+
 
 def tokenizer(stem: str = "english", stopwords: str = "en") -> Tokenizer:
     """The tokenizer for a stemmer language ("" for none) and a stop word list name."""

@@ -298,9 +298,8 @@ class Searcher:
         texts = [question] + [
             p.text[s - p.start : e - p.start] for p in passages for s, e in p.sentences
         ]
-        tokens = self.index.lexical.tokenize(texts)
-        terms = set(tokens[0])
-        counts = np.array([len(terms & set(sent)) for sent in tokens[1:]], dtype=np.float32)
+        tokens = self.index.lexical.tokenize.distinct(texts)
+        counts = np.array([len(tokens[0] & sent) for sent in tokens[1:]], dtype=np.float32)
         bounds = np.cumsum([0] + [len(p.sentences) for p in passages])
         return [counts[bounds[i] : bounds[i + 1]] for i in range(len(passages))]
 

@@ -95,3 +95,13 @@ def test_save_and_load_round_trip(tmp_path: object) -> None:
     loaded = LexicalIndex.load(directory)
     assert loaded.scores("central bank") == pytest.approx(index.scores("central bank"))
     assert not list(directory.glob("*.pkl"))
+
+
+def test_distinct_matches_the_tokenizer() -> None:
+    from index.lexical import tokenizer
+
+    tok = tokenizer()
+    texts = ["The Academy said it’s investing 3.6 trillion yuan, running faster.", "He stressed"]
+    assert tok.distinct(texts) == [set(row) for row in tok(texts)]
+    plain = tokenizer("", "")
+    assert plain.distinct(["Running runs running"]) == [{"running", "runs"}]
