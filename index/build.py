@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from index.dense import DenseIndex, Encoder
 from index.documents import Document
 from index.lexical import LexicalIndex
 from index.passages import Passage, split_passages
+from index.quotes.links import speaker_contexts
 from index.quotes.model import Quote
 from index.store import (
     SCHEMA_VERSION,
@@ -108,10 +109,11 @@ def build_index(
             vectors.append(None)
             sentence_vectors.append(None)
 
-    passage_matrix, sentence_matrix = _fill_vectors(
-        encoder, documents, passages, vectors, sentence_vectors, settings, progress
-    )
     quotes = _quotes(documents, settings, previous if reuse else None)
+    contexts = speaker_contexts(passages, quotes) if settings.speaker_context else {}
+    passage_matrix, sentence_matrix = _fill_vectors(
+        encoder, documents, passages, vectors, sentence_vectors, settings, contexts, progress
+    )
     return _index_of(documents, passages, passage_matrix, sentence_matrix, settings, quotes)
 
 
@@ -177,6 +179,7 @@ def _index_of(
     quotes: Sequence[Quote] = (),
 ) -> Index:
     documents_by_id = {d.id: d for d in documents}
+    contexts = speaker_contexts(passages, quotes) if settings.speaker_context else {}
     manifest = new_manifest(
         documents, len(passages), passage_matrix.shape[1], settings, quotes=len(quotes)
     )
@@ -187,7 +190,7 @@ def _index_of(
         dense=DenseIndex.from_vectors(passage_matrix, exact_max=settings.dense_exact_max),
         sentence_vectors=sentence_matrix,
         lexical=LexicalIndex.build(
-            [indexed_text(p, documents_by_id, settings) for p in passages],
+            [indexed_text(p, documents_by_id, settings, contexts) for p in passages],
             stem=settings.stem,
             stopwords=settings.stopwords,
         ),
@@ -196,10 +199,17 @@ def _index_of(
     )
 
 
-def indexed_text(passage: Passage, documents: dict[str, Document], settings: BuildSettings) -> str:
-    """What gets embedded and BM25-indexed for a passage: its text, after the title if asked."""
+def indexed_text(
+    passage: Passage,
+    documents: Mapping[str, Document],
+    settings: BuildSettings,
+    contexts: Mapping[str, str] | None = None,
+) -> str:
+    """What gets embedded and BM25-indexed for a passage: its text, after the document title
+    (`title_context`) and the line naming its speakers (`speaker_context`) when asked."""
     title = documents[passage.doc_id].title if settings.title_context else ""
-    return f"{title}\n\n{passage.text}" if title else passage.text
+    speakers = (contexts or {}).get(passage.id, "") if settings.speaker_context else ""
+    return "\n\n".join(part for part in (title, speakers, passage.text) if part)
 
 
 def _sentence_rows(passages: Sequence[Passage], stored: bool = True) -> list[int]:
@@ -217,12 +227,13 @@ def _fill_vectors(
     vectors: list[np.ndarray | None],
     sentence_vectors: list[np.ndarray | None],
     settings: BuildSettings,
+    contexts: Mapping[str, str],
     progress: Progress | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Embed every passage (and its sentences) that has no vector yet, in one batch."""
     by_id = {d.id: d for d in documents}
     todo = [i for i, v in enumerate(vectors) if v is None]
-    texts = [indexed_text(passages[i], by_id, settings) for i in todo]
+    texts = [indexed_text(passages[i], by_id, settings, contexts) for i in todo]
     sentence_texts = [
         by_id[passages[i].doc_id].text[s:e]
         for i in todo

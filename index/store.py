@@ -62,13 +62,18 @@ class BuildSettings:
     # Above this many passages the dense index is approximate (HNSW), at or below exact.
     dense_exact_max: int = 100_000
     quotes: bool = True  # extract attributed quotes at build time (off for IR benchmarks)
+    # Embed and BM25-index each passage after a line naming the speakers it quotes.
+    speaker_context: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     def embeds_like(self, other: BuildSettings) -> bool:
         """Whether vectors built under `other` are valid under these settings."""
-        keys = ("model", "max_words", "min_words", "title_context", "sentence_vectors")
+        keys: tuple[str, ...] = ("model", "max_words", "min_words", "title_context")
+        keys += ("sentence_vectors",)
+        if self.speaker_context or other.speaker_context:
+            keys += ("speaker_context", "quotes")
         return all(getattr(self, key) == getattr(other, key) for key in keys)
 
 

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         "and the dev questions, see CHANGELOG)",
     )
     max_words: int = Field(120, ge=10, le=2000, description="Passage word budget")
+    speaker_context: bool = Field(
+        True,
+        description="Embed and BM25-index each passage after a line naming the speakers it "
+        "quotes (name and title), so passages that say only 'he said' are found by speaker",
+    )
     log_level: str = Field("info", description="Log level of the service")
     store: Literal["faiss", "qdrant"] = Field(
         "faiss",
@@ -140,7 +145,10 @@ class Settings(BaseSettings):
         from index.store import BuildSettings
 
         return BuildSettings(
-            model=self.model, max_words=self.max_words, dense_exact_max=self.dense_exact_max
+            model=self.model,
+            max_words=self.max_words,
+            dense_exact_max=self.dense_exact_max,
+            speaker_context=self.speaker_context,
         )
 
     def store_config(self) -> StoreConfig:

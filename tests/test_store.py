@@ -9,7 +9,14 @@ import pytest
 
 from index.build import is_current, update_index
 from index.documents import load_documents
-from index.store import SCHEMA_VERSION, BuildSettings, IndexStoreError, current_version, read_index
+from index.store import (
+    SCHEMA_VERSION,
+    BuildSettings,
+    Index,
+    IndexStoreError,
+    current_version,
+    read_index,
+)
 from tests.conftest import FakeEncoder
 
 
@@ -114,3 +121,20 @@ def test_title_context_and_no_sentence_vectors(
         and "venture capital"
         in loaded.documents[hit.passage.doc_id].text[hit.highlights[0][0] : hit.highlights[0][1]]
     )
+
+
+def test_speaker_context_is_indexed_but_never_returned(
+    fake_index: Index, fake_settings: BuildSettings
+) -> None:
+    from index.build import indexed_text
+    from index.quotes.links import speaker_contexts
+
+    contexts = speaker_contexts(fake_index.passages, fake_index.quotes)
+    he_stressed = next(p for p in fake_index.passages if p.text.startswith("He stressed"))
+    assert contexts[he_stressed.id].startswith("Huang Hanquan, head of the Chinese Academy")
+    text = indexed_text(he_stressed, fake_index.documents, fake_settings, contexts)
+    assert text.startswith("Huang Hanquan") and text.endswith(he_stressed.text)
+    off = replace(fake_settings, speaker_context=False)
+    assert indexed_text(he_stressed, fake_index.documents, off, contexts) == he_stressed.text
+    document = fake_index.documents[he_stressed.doc_id]
+    assert document.text[he_stressed.start : he_stressed.end] == he_stressed.text

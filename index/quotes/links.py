@@ -35,3 +35,15 @@ def quotes_by_passage(
         for passage_id in ids:
             linked.setdefault(passage_id, []).append(row)
     return {pid: tuple(rows) for pid, rows in linked.items()}
+
+
+def speaker_contexts(passages: Sequence[Passage], quotes: Sequence[Quote]) -> dict[str, str]:
+    """For each passage holding quotes, a line naming their speakers ("Name, title; ..."),
+    so a passage that says only "He stressed ..." is still found by who is speaking."""
+    names: dict[str, dict[str, str]] = {}
+    for passage_id, rows in quotes_by_passage(passages, quotes).items():
+        for row in rows:
+            speaker = row["speaker"]
+            line = ", ".join(part for part in (speaker["name"], speaker["title"]) if part)
+            names.setdefault(passage_id, {}).setdefault(speaker["name"], line)
+    return {pid: "; ".join(lines.values()) for pid, lines in names.items()}

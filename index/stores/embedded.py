@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from index.lexical import top_k
-from index.quotes.links import quotes_by_passage
+from index.quotes.links import quotes_by_passage, speaker_contexts
 from index.store import Index, write_index
 from index.stores.model import (
     DocumentRecord,
@@ -159,6 +159,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
 
     vectors = index.dense.vectors()
     quotes = quotes_by_passage(index.passages, index.quotes)
+    contexts = speaker_contexts(index.passages, index.quotes)
     starts = np.cumsum([0] + [len(p.sentences) for p in index.passages])
     store_sentences = index.settings.sentence_vectors
     rows_of: dict[str, list[int]] = {}
@@ -177,7 +178,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
                 vectors=vectors[rows] if rows else empty,
                 sentence_vectors=np.vstack(sentences) if store_sentences and rows else empty,
                 lexical_texts=tuple(
-                    indexed_text(p, index.documents, index.settings) for p in passages
+                    indexed_text(p, index.documents, index.settings, contexts) for p in passages
                 ),
                 quotes=tuple(quotes.get(p.id, ()) for p in passages),
             )
