@@ -11,15 +11,13 @@ from index.conversation import Message, Rewrite, fused_search, queries, rewrite
 from service.deps import SearcherDep, SettingsDep, TokenCounterDep
 from service.errors import ApiError
 from service.limits import check_k, check_question
-from service.routes import ERRORS
+from service.routes import ERRORS, quote_out
 from service.schemas import (
     MAX_K,
     CitationOut,
     ContextRequest,
     ContextResponse,
-    QuoteOut,
     SpanOut,
-    SpeakerOut,
     ToolsOut,
 )
 
@@ -71,26 +69,6 @@ def _citation(citation: Citation) -> CitationOut:
     )
 
 
-def _quote(quote: Any, passage_ids: dict[str, str]) -> QuoteOut:
-    speaker = quote.speaker
-    return QuoteOut(
-        id=quote.id,
-        doc_id=quote.doc_id,
-        passage_id=getattr(quote, "passage_id", None) or passage_ids.get(quote.id),
-        text=quote.text,
-        kind=getattr(quote, "kind", "direct"),
-        start=quote.start,
-        end=quote.end,
-        cue=getattr(quote, "cue", "") or "",
-        speaker=SpeakerOut(
-            name=speaker.name,
-            title=getattr(speaker, "title", "") or "",
-            organization=getattr(speaker, "organization", "") or "",
-        ),
-        score=getattr(quote, "score", None),
-    )
-
-
 @router.post("/v1/context", response_model=ContextResponse)
 def context(
     body: ContextRequest,
@@ -128,7 +106,7 @@ def context(
         context=built.text,
         tokens=built.tokens,
         citations=[_citation(c) for c in built.citations],
-        quotes=[_quote(q, passage_ids) for q in built.quotes],
+        quotes=[quote_out(q, passage_ids.get(q.id), None) for q in built.quotes],
     )
 
 
