@@ -12,7 +12,6 @@ Three input formats:
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.documents import Document
+from index.documents import Document, jsonl_objects
 
 Qrels = Mapping[str, Mapping[str, int]]
 """Relevance grades: query id -> document (or passage) id -> grade (> 0 is relevant)."""
@@ -57,17 +56,7 @@ class Dataset:
 def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise DatasetError(f"{path} does not exist")
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{number}: invalid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise DatasetError(f"{path}:{number}: each line must be a JSON object")
-            yield number, row
+    return jsonl_objects(path, DatasetError)
 
 
 def load_questions(path: Path) -> Dataset:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -123,8 +124,11 @@ def load_text_file(path: Path) -> Document:
     )
 
 
-def load_jsonl_file(path: Path) -> Iterator[Document]:
-    """Read one article per line: {"id", "title", "text", "source", "url", "published"}."""
+def jsonl_objects(
+    path: Path, error: type[ValueError] = DocumentError
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; `error` names the file and line of
+    invalid JSON or a line that is not an object."""
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -132,18 +136,25 @@ def load_jsonl_file(path: Path) -> Iterator[Document]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DocumentError(f"{path}:{number}: invalid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                raise DocumentError(f"{path}:{number}: each line needs a string 'text'")
-            doc_id = str(row.get("id") or f"{path.stem}-{number}")
-            yield make_document(
-                doc_id,
-                row["text"],
-                title=str(row.get("title") or ""),
-                source=str(row.get("source") or ""),
-                url=str(row.get("url") or ""),
-                published=str(row.get("published") or ""),
-            )
+                raise error(f"{path}:{number}: invalid JSON ({exc.msg})") from exc
+            if not isinstance(row, dict):
+                raise error(f"{path}:{number}: each line must be a JSON object")
+            yield number, row
+
+
+def load_jsonl_file(path: Path) -> Iterator[Document]:
+    """Read one article per line: {"id", "title", "text", "source", "url", "published"}."""
+    for number, row in jsonl_objects(path):
+        if not isinstance(row.get("text"), str):
+            raise DocumentError(f"{path}:{number}: each line needs a string 'text'")
+        yield make_document(
+            str(row.get("id") or f"{path.stem}-{number}"),
+            row["text"],
+            title=str(row.get("title") or ""),
+            source=str(row.get("source") or ""),
+            url=str(row.get("url") or ""),
+            published=str(row.get("published") or ""),
+        )
 
 
 def load_documents(seeds_dir: Path) -> list[Document]:
