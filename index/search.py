@@ -22,6 +22,7 @@ from index.quotes.ranking import (
     named_speakers,
     rank_quotes,
     speaker_filter,
+    speaker_tokens,
 )
 from index.store import Index
 from index.stores.embedded import EmbeddedStore
@@ -96,6 +97,9 @@ class Searcher:
         self._vectors: np.ndarray | None = None
         self.quotes = {q.id: q for q in index.quotes}
         self._quote_scorer = QuoteScorer(index) if index.quotes else None
+        self._speaker_tokens = speaker_tokens(
+            (q.speaker for q in index.quotes), index.lexical.tokenize
+        )
         self._quote_passage = {
             str(row["id"]): str(row["passage_id"])
             for rows in quotes_by_passage(index.passages, index.quotes).values()
@@ -241,9 +245,7 @@ class Searcher:
     ) -> list[ScoredQuote]:
         if not found or self._quote_scorer is None:
             return []
-        named = named_speakers(
-            question, (q.speaker for q in self.quotes.values()), self.index.lexical.tokenize
-        )
+        named = named_speakers(question, self._speaker_tokens, self.index.lexical.tokenize)
         scores = self._quote_scorer.scores(query, [q for q, _ in found])
         return rank_quotes(found, scores, named)
 

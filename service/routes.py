@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from index.passages import Passage
 from index.quotes.model import Quote
 from index.search import MODES, SearchResult
 from service.deps import SearcherDep, SettingsDep
@@ -215,11 +216,7 @@ def get_document(doc_id: str, searcher: SearcherDep) -> DocumentOut:
         url=doc.url,
         published=doc.published,
         text=doc.text,
-        passages=[
-            StoredPassageOut(id=p.id, doc_id=p.doc_id, text=p.text, start=p.start, end=p.end)
-            for p in searcher.index.passages
-            if p.doc_id == doc_id
-        ],
+        passages=[_stored(p) for p in searcher.index.passages if p.doc_id == doc_id],
     )
 
 
@@ -229,6 +226,10 @@ def get_passage(passage_id: str, searcher: SearcherDep) -> StoredPassageOut:
     passage = searcher.passage(passage_id)
     if passage is None:
         raise ApiError(404, "passage_not_found", f"There is no passage with id {passage_id!r}.")
+    return _stored(passage)
+
+
+def _stored(passage: Passage) -> StoredPassageOut:
     return StoredPassageOut(
         id=passage.id,
         doc_id=passage.doc_id,

@@ -65,6 +65,17 @@ def seeds_copy(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture()
+def env(tmp_path: Path, seeds_copy: Path) -> dict[str, str]:
+    """Environment for CLI runs: a private seeds copy and index, and the hashing encoder
+    (SAYSO_MODEL=fake-hash-encoder selects it in the encoder registry: no weights load)."""
+    return {
+        "SAYSO_SEEDS_DIR": str(seeds_copy),
+        "SAYSO_INDEX_DIR": str(tmp_path / "index"),
+        "SAYSO_MODEL": FAKE_MODEL,
+    }
+
+
 @pytest.fixture(scope="session")
 def real_encoder() -> object:
     from index.dense import SentenceTransformerEncoder

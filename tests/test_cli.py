@@ -9,22 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from service import cli
-from tests.conftest import FakeEncoder
-
-
-@pytest.fixture(autouse=True)
-def fake_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "load_encoder", lambda settings: FakeEncoder())
-
-
-@pytest.fixture()
-def env(tmp_path: Path, seeds_copy: Path) -> dict[str, str]:
-    return {
-        "SAYSO_SEEDS_DIR": str(seeds_copy),
-        "SAYSO_INDEX_DIR": str(tmp_path / "index"),
-        "SAYSO_MODEL": "fake-hash-encoder",
-    }
-
 
 runner = CliRunner()
 

@@ -10,26 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from service import cli
-from tests.conftest import FakeEncoder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BEIR = FIXTURES / "beir-tiny"
 DEV = Path(__file__).parents[1] / "evals" / "data" / "dev_questions.jsonl"
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def fake_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "load_encoder", lambda settings: FakeEncoder())
-
-
-@pytest.fixture()
-def env(tmp_path: Path, seeds_copy: Path) -> dict[str, str]:
-    return {
-        "SAYSO_SEEDS_DIR": str(seeds_copy),
-        "SAYSO_INDEX_DIR": str(tmp_path / "index"),
-        "SAYSO_MODEL": "fake-hash-encoder",
-    }
 
 
 def eval_json(args: list[str], env: dict[str, str]) -> dict[str, Any]:

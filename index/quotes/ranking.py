@@ -38,19 +38,27 @@ def speaker_filter(query: str, speakers: Iterable[Speaker]) -> list[str]:
     return sorted(by_name) + sorted(by_role)
 
 
-def named_speakers(question: str, speakers: Iterable[Speaker], tokenize: Tokenize) -> set[str]:
+SpeakerTokens = dict[str, tuple[frozenset[str], frozenset[str]]]
+"""Per speaker name: the tokens of the name, and those of title and organisation only."""
+
+
+def speaker_tokens(speakers: Iterable[Speaker], tokenize: Tokenize) -> SpeakerTokens:
+    """Token sets of each distinct speaker, computed once per index (not per question)."""
+    table: SpeakerTokens = {}
+    for speaker in {s.name: s for s in speakers}.values():
+        name, role = tokenize([speaker.name, f"{speaker.title} {speaker.organization}"])
+        table[speaker.name] = (frozenset(name), frozenset(role) - frozenset(name))
+    return table
+
+
+def named_speakers(question: str, table: SpeakerTokens, tokenize: Tokenize) -> set[str]:
     """Speakers a question names: by a name token ("Li", "Depoux"), or by at least two
     tokens of their title and organisation ("TCL's chairman", "the Roland Berger
     executive"). Of those, only the ones sharing the most tokens with the question."""
     asked = set(tokenize([question])[0])
-    if not asked:
-        return set()
-    unique = {s.name: s for s in speakers}
     best, chosen = 0, set()
-    for name, speaker in unique.items():
-        name_tokens, role_tokens = tokenize([name, f"{speaker.title} {speaker.organization}"])
-        by_name = len(asked & set(name_tokens))
-        by_role = len(asked & (set(role_tokens) - set(name_tokens)))
+    for name, (name_tokens, role_tokens) in table.items():
+        by_name, by_role = len(asked & name_tokens), len(asked & role_tokens)
         if not by_name and by_role < 2:
             continue
         overlap = 2 * by_name + by_role
