@@ -98,6 +98,28 @@ def test_told_added_noted_resolve_surname(sentence: str, cue: str) -> None:
     assert quote.speaker.organization == "Lagos Capital Partners"
 
 
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        # the parser takes "[Smith]" inside the quote as the first subject of "said"
+        (
+            "“I find that in conversations with other teachers, [Smith] can be very "
+            "polarizing,” Kilfoyle said.",
+            "Kilfoyle",
+        ),
+        # "said" gets no subject at all: the name right before the cue stands in
+        (
+            "In a statement to the Observer, her senior policy adviser, Jake Sullivan, "
+            "said: “The minister believes that cooperation is essential.”",
+            "Jake Sullivan",
+        ),
+        ("Senator Paul Ryan (R-WI) said: “These images have no place in a campaign.”", "Paul Ryan"),
+    ],
+)
+def test_speaker_outside_the_quote_when_the_parse_puts_it_inside(text: str, speaker: str) -> None:
+    assert _only(text).speaker.name == speaker
+
+
 def test_nested_single_quotes_stay_inside_the_double_quote() -> None:
     text = "“The crowd kept shouting ‘open the gates’ until midnight,” said Tom Becker."
     quote = _only(text)

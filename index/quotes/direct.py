@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 _MAX_FRAME = 40
 _MIN_FLOATING_WORDS = 3
 _BREAKS = frozenset(":;—–")
+_SUBJECT_DEPS = ("nsubj", "nsubjpass")
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ def _is_open(token: Token) -> bool:
         return True
     if token.text not in STRAIGHT_MARKS:
         return False
-    before = token.doc.text[token.idx - 1] if token.idx else " "
+    previous = token.doc[token.i - 1] if token.i else None
+    # the character before the mark, without building `doc.text` (linear in the document)
+    before = " " if previous is None or previous.whitespace_ else previous.text[-1]
     return before.isspace() or before in "([{—–-"
 
 
@@ -72,9 +75,8 @@ def _is_close(token: Token) -> bool:
     return token.text in CLOSE_MARKS or (token.text in STRAIGHT_MARKS and not _is_open(token))
 
 
-def _span(doc: Doc, start: int, end: int) -> tuple[int, int]:
+def _span(text: str, start: int, end: int) -> tuple[int, int]:
     """Trim whitespace and a trailing comma (it belongs to the attribution, not the speaker)."""
-    text = doc.text
     while start < end and text[start].isspace():
         start += 1
     while end > start and (text[end - 1].isspace() or text[end - 1] == ","):
@@ -86,31 +88,32 @@ def marked_spans(doc: Doc, paragraphs: list[int]) -> list[_Marked]:
     """Paired quote marks, paragraph by paragraph; an unclosed quote ends with its paragraph."""
     found: list[_Marked] = []
     opened: Token | None = None
+    text = doc.text
     for token in doc:
         if opened is not None and paragraphs[token.i] != paragraphs[opened.i]:
-            found.append(_unclosed(doc, opened, token.i, paragraphs))
+            found.append(_unclosed(doc, text, opened, token.i, paragraphs))
             opened = None
         if opened is None and _is_open(token):
             opened = token
         elif opened is not None and _is_close(token):
-            start, end = _span(doc, opened.idx + len(opened.text), token.idx)
+            start, end = _span(text, opened.idx + len(opened.text), token.idx)
             if start < end:
                 found.append(_Marked(opened.i, token.i, start, end, paragraphs[opened.i]))
             opened = None
         elif opened is not None and token.text in OPEN_MARKS:
-            found.append(_unclosed(doc, opened, token.i, paragraphs))
+            found.append(_unclosed(doc, text, opened, token.i, paragraphs))
             opened = token
     if opened is not None:
-        found.append(_unclosed(doc, opened, len(doc), paragraphs))
+        found.append(_unclosed(doc, text, opened, len(doc), paragraphs))
     return [m for m in found if m.start < m.end]
 
 
-def _unclosed(doc: Doc, opened: Token, stop: int, paragraphs: list[int]) -> _Marked:
+def _unclosed(doc: Doc, text: str, opened: Token, stop: int, paragraphs: list[int]) -> _Marked:
     last = stop - 1
     while last > opened.i and (doc[last].is_space or doc[last].text in OPEN_MARKS):
         last -= 1
     end = doc[last].idx + len(doc[last].text) if last > opened.i else opened.idx + 1
-    start, end = _span(doc, opened.idx + len(opened.text), end)
+    start, end = _span(text, opened.idx + len(opened.text), end)
     return _Marked(opened.i, -1, start, end, paragraphs[opened.i])
 
 
@@ -132,7 +135,10 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
     or `?` also takes any speech-like verb there (`“Go back,” Trump barked.`)."""
     if mark.close_i < 0:
         return None
-    open_ended = doc.text[mark.start : doc[mark.close_i].idx].rstrip()[-1:] in ",!?"
+    last = mark.close_i - 1
+    while last > mark.open_i and doc[last].is_space:
+        last -= 1
+    open_ended = last > mark.open_i and doc[last].text[-1:] in ",!?"
     stop = min(len(doc), mark.close_i + 1 + _MAX_FRAME)
     for j in range(mark.close_i + 1, stop):
         token = doc[j]
@@ -204,21 +210,34 @@ def _cue_text(verb: Token) -> str:
 
 def _speaker_token(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
     """The cue's subject, skipping subjects inside the quote itself ("telling the crowd,
-    “Some people ...”") or across a paragraph break, by climbing to governing verbs."""
+    “Some people ...”") or across a paragraph break, by climbing to governing verbs.
+
+    A parse that takes a word of the quote as the subject (`“Anybody who attacks him ...,”
+    said Louise Sunshine`) may still give the cue a second subject outside it; failing
+    that, the name between the quote and the cue stands in (`_nearest_name`)."""
     stop = mark.close_i if mark.close_i >= 0 else len(doc)
+
+    def usable(subject: Token) -> bool:
+        low, high = sorted((subject.i, verb.i))
+        crosses = any("\n" in t.text for t in doc[low:high])
+        return not (mark.open_i <= subject.i <= stop) and not crosses
+
     current: Token | None = verb
     for _ in range(4):
         if current is None:
-            return None
+            break
         subject = subject_of(current)
         if subject is None:
-            return _nearest_name(doc, verb, mark)
-        low, high = sorted((subject.i, verb.i))
-        crosses = any("\n" in t.text for t in doc[low:high])
-        if not (mark.open_i <= subject.i <= stop) and not crosses:
+            break
+        if usable(subject):
             return subject
+        other = next(
+            (c for c in current.children if c.dep_ in _SUBJECT_DEPS and usable(c)), None
+        )
+        if other is not None:
+            return other
         current = current.head if current.head is not current else None
-    return None
+    return _nearest_name(doc, verb, mark)
 
 
 def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
@@ -235,6 +254,17 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
                 if found[0].dep_ == "compound"
                 else found[0]
             )
+    if verb.i < mark.open_i:
+        # `In a statement, her adviser, Jake Sullivan, said: “…”` parsed without a subject:
+        # the closest name or pronoun before the cue, in its sentence and paragraph and
+        # outside parentheses (`Paul Ryan (R-WI) said`)
+        depth = 0
+        for token in reversed(doc[max(0, verb.i - _MAX_FRAME) : verb.i]):
+            if "\n" in token.text or token.text in SENTENCE_END | CLOSE_MARKS | STRAIGHT_MARKS:
+                break
+            depth += (token.text == ")") - (token.text == "(")
+            if depth == 0 and token.pos_ in ("PROPN", "PRON"):
+                return token.head if token.dep_ == "compound" else token
     for token in doc[verb.i + 1 : verb.i + 4]:
         if token.pos_ in ("PROPN", "PRON") and not (mark.open_i <= token.i):
             return token.head if token.dep_ == "compound" else token
@@ -282,11 +312,12 @@ def find_direct(doc: Doc) -> list[Candidate]:
     framed = [_framed(doc, mark, paragraphs) for mark in marks]
     owner = [n if c is not None and c.subject >= 0 else -1 for n, c in enumerate(framed)]
     result: list[Candidate] = []
+    text = doc.text
     for n, (mark, cand) in enumerate(zip(marks, framed, strict=True)):
         if cand is not None and cand.subject >= 0:
             result.append(cand)
             continue
-        words = len(doc.text[mark.start : mark.end].split())
+        words = len(text[mark.start : mark.end].split())
         if cand is None and (words < _MIN_FLOATING_WORDS or not _starts_sentence(doc, mark)):
             continue
         owner[n] = _continued_from(marks, owner, n)

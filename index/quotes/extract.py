@@ -37,11 +37,12 @@ def quotes_from_doc(doc: Doc, doc_id: str = "") -> list[Quote]:
     speakers = _speakers(doc, candidates, len(direct))
     order = sorted(range(len(candidates)), key=lambda i: (candidates[i].start, candidates[i].end))
     quotes: list[Quote] = []
+    full_text = doc.text
     for i in order:
         cand, speaker = candidates[i], speakers[i]
         if speaker is None or not speaker.name:
             continue
-        text = doc.text[cand.start : cand.end]
+        text = full_text[cand.start : cand.end]
         quotes.append(
             Quote(
                 id=f"{doc_id}:q{len(quotes)}",

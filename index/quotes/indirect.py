@@ -73,13 +73,13 @@ def _trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Character bounds of tokens [start, end) without edge punctuation and space."""
     if start >= end:
         return 0, 0
-    first, last = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
-    text = doc.text
+    text = doc[start:end].text  # the tokens' text only: `doc.text` is linear in the document
+    first, last = 0, len(text)
     while first < last and text[first] in _TRIM_CHARS:
         first += 1
     while last > first and text[last - 1] in _TRIM_CHARS:
         last -= 1
-    return first, last
+    return doc[start].idx + first, doc[start].idx + last
 
 
 def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
@@ -141,6 +141,7 @@ def _outermost(doc: Doc, found: list[Candidate]) -> list[Candidate]:
     speaker ("… that X, while calling for Y"): that one ends the outer content."""
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
     kept: list[Candidate] = []
+    text = doc.text
     for cand in found:
         if kept and cand.start < kept[-1].end:
             outer = kept[-1]
@@ -149,7 +150,7 @@ def _outermost(doc: Doc, found: list[Candidate]) -> list[Candidate]:
             if cue.tag_ != "VBG" or clause_start <= outer.start:
                 continue
             end = clause_start
-            while end > outer.start and doc.text[end - 1] in _TRIM_CHARS:
+            while end > outer.start and text[end - 1] in _TRIM_CHARS:
                 end -= 1
             kept[-1] = replace(outer, end=end)
             inside = outer.start <= doc[cand.subject].idx < outer.end

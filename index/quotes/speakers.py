@@ -65,12 +65,18 @@ def subject_of(verb: Token, depth: int = 0) -> Token | None:
 
 
 def _entity(token: Token) -> Span | None:
+    """The named entity holding `token`, read off the IOB tags around it (`doc.ents`
+    builds every entity of the document again on each access)."""
     if not token.ent_type_:
         return None
-    for ent in token.doc.ents:
-        if ent.start <= token.i < ent.end:
-            return ent
-    return None
+    from spacy.tokens import Span
+
+    doc, start, end = token.doc, token.i, token.i + 1
+    while doc[start].ent_iob_ == "I" and start > 0 and doc[start - 1].ent_type == token.ent_type:
+        start -= 1
+    while end < len(doc) and doc[end].ent_iob_ == "I" and doc[end].ent_type == token.ent_type:
+        end += 1
+    return Span(doc, start, end, label=token.ent_type_)
 
 
 def _text(doc: Doc, start: int, end: int) -> str:
