@@ -231,9 +231,7 @@ def _speaker_token(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
             break
         if usable(subject):
             return subject
-        other = next(
-            (c for c in current.children if c.dep_ in _SUBJECT_DEPS and usable(c)), None
-        )
+        other = next((c for c in current.children if c.dep_ in _SUBJECT_DEPS and usable(c)), None)
         if other is not None:
             return other
         current = current.head if current.head is not current else None
