@@ -120,6 +120,15 @@ def test_speaker_outside_the_quote_when_the_parse_puts_it_inside(text: str, spea
     assert _only(text).speaker.name == speaker
 
 
+def test_person_tagged_as_organisation_is_found_by_her_pronoun() -> None:
+    # the small English model tags "Carly Fiorina" ORG; "her support" shows a person
+    text = (
+        "Carly Fiorina threw her support behind the senator on Wednesday.\n\n"
+        "“He has fought for our liberty,” she said."
+    )
+    assert _only(text).speaker.name == "Carly Fiorina"
+
+
 def test_nested_single_quotes_stay_inside_the_double_quote() -> None:
     text = "“The crowd kept shouting ‘open the gates’ until midnight,” said Tom Becker."
     quote = _only(text)
