@@ -97,14 +97,51 @@ _NOT_NAMES = frozenset(
 )
 
 
+# Lower-case words that may follow a name inside a source span ("Kasich of Ohio", "Sanders,
+# who ..."); any other lower-case word after a capitalised run makes the run a modifier.
+_AFTER_NAME = frozenset(
+    ["of", "from", "who", "whose", "and", "or", "in", "at", "for", "on", "with", "to", "as"]
+)
+
+
 def _name_words(source: str) -> list[str]:
-    """Capitalised words of a source span that look like parts of a name."""
-    words = _WORD.findall(source.replace("’", "'"))
+    """Capitalised words of a source span that look like parts of a name.
+
+    A capitalised run that modifies a following noun is a description, not a name:
+    "The Ohio governor", "an NBC reporter", "a Clinton campaign spokesman" and "Trump's
+    lawyer" name no one (the speaker is the governor, reporter, spokesman, lawyer)."""
+    text = source.replace("’", "'")
+    found = list(_WORD.finditer(text))
+    words = [m.group() for m in found]
+    keep = [w[0].isupper() for w in words]
+    for i in range(len(words)):
+        if not keep[i] or (i + 1 < len(words) and keep[i + 1]):
+            continue
+        if _modified(text, found, i):
+            j = i
+            while j >= 0 and keep[j]:
+                keep[j] = False
+                j -= 1
     return [
         w.lower()
-        for w in words
-        if w[0].isupper() and w.lower() not in _PRONOUNS | _NOT_NAMES | _DROP
+        for w, k in zip(words, keep, strict=True)
+        if k and w.lower() not in _PRONOUNS | _NOT_NAMES | _DROP
     ]
+
+
+def _modified(text: str, found: list[re.Match[str]], i: int) -> bool:
+    """Whether word `i` ends a run that modifies a lower-case noun right after it (only
+    spaces or a possessive between them)."""
+    follower = i + 1
+    if follower < len(found) and found[follower].group() == "s":
+        if text[found[i].end() : found[follower].start()] != "'":
+            return False
+        follower += 1  # "Trump's lawyer"
+    if follower >= len(found):
+        return False
+    gap = text[found[follower - 1].end() : found[follower].start()]
+    word = found[follower].group()
+    return not gap.strip() and word[:1].islower() and word not in _AFTER_NAME
 
 
 def _has_name(source: str) -> bool:

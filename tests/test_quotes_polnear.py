@@ -52,6 +52,11 @@ def test_split_predictions_pool_into_one_discontiguous_gold() -> None:
         ("Haley Morris", "she", "Spokeswoman Haley Morris", True),
         ("Donald Trump", "she", "Spokeswoman Haley Morris", False),
         ("he", "he", "", False),
+        # a capitalised word that modifies a noun is no name: compare with the antecedent
+        ("John Kasich", "The Ohio governor", "Gov. John Kasich", True),
+        ("Hillary Clinton", "a Clinton campaign spokesman", "Brian Fallon", False),
+        ("Donald Trump", "Trump's lawyer", "Michael Cohen", False),
+        ("Hillary Clinton", "Clinton’s", "", True),
     ],
 )
 def test_speaker_rule(predicted: str, gold: str, antecedent: str, right: bool) -> None:
