@@ -136,6 +136,47 @@ def test_nested_single_quotes_stay_inside_the_double_quote() -> None:
     assert quote.speaker.name == "Tom Becker"
 
 
+@pytest.mark.parametrize(
+    ("text", "fragment", "speaker"),
+    [
+        (
+            "Nora Helms noted that although the rail line is not new to the valley, "
+            "“every town along it will feel the change.”",
+            "every town along it will feel the change",
+            "Nora Helms",
+        ),
+        (
+            "Pedro Alves tells his students that after forty years of waiting, "
+            "“the bridge is finally ours.”",
+            "the bridge is finally ours",
+            "Pedro Alves",
+        ),
+    ],
+)
+def test_quote_inside_a_reported_statement_is_reported_speech(
+    text: str, fragment: str, speaker: str
+) -> None:
+    """The quoted words are part of what is reported, not a direct quote of their own."""
+    assert not [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    quote = _only(text, "indirect")
+    assert quote.text.startswith("that ")
+    assert fragment in quote.text
+    assert quote.speaker.name == speaker
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nora Helms told reporters on Monday: “Every town along the line will feel it.”",
+        "Nora Helms said in an interview, “Every town along the line will feel it.”",
+    ],
+)
+def test_cue_with_its_own_objects_before_a_quote_stays_direct(text: str) -> None:
+    quote = _only(text)
+    assert quote.text == "Every town along the line will feel it."
+    assert quote.speaker.name == "Nora Helms"
+
+
 def test_scare_quotes_are_not_quotes() -> None:
     text = "The so-called “smart” meters were installed across the district last year."
     assert extract_quotes(text, "t") == []

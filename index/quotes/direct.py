@@ -23,6 +23,9 @@ _MAX_FRAME = 40
 _MIN_FLOATING_WORDS = 3
 _BREAKS = frozenset(":;—–")
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
+# Dependents of a cue that carry what was said; in front of a quote they make it a partial
+# quote inside reported speech (`she tells audiences that after 44 male presidents, “…”`).
+_CONTENT_DEPS = frozenset(["ccomp", "xcomp", "advcl", "mark", "csubj", "conj", "parataxis"])
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,27 @@ def _before_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
     return None
 
 
+def _reported_before(doc: Doc, verb: Token, mark: _Marked) -> int:
+    """Index of the first word of a reported statement between a cue and a quote, or -1.
+
+    `she said, “…”` and `he told reporters on Monday: “…”` have only the cue's own
+    dependents there; `Axelrod noted that although X, “…”` has its content, so the quote
+    is a fragment of reported speech, not a direct quote."""
+    if verb.i > mark.open_i or verb.lower_ == "according":
+        return -1
+    for token in doc[verb.i + 1 : mark.open_i]:
+        if token.is_punct or token.is_space:
+            continue
+        child = token
+        while child.head.i not in (verb.i, child.i):
+            if mark.open_i <= child.head.i:
+                return token.i  # attached to a word of the quote or after it
+            child = child.head
+        if child.head.i == verb.i and child.dep_ in _CONTENT_DEPS:
+            return token.i
+    return -1
+
+
 def _starts_sentence(doc: Doc, mark: _Marked) -> bool:
     j = mark.open_i - 1
     while j >= 0 and doc[j].is_space and "\n" not in doc[j].text:
@@ -283,10 +307,17 @@ def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
             return None
         return Candidate(mark.start, mark.end, "direct", "according to", verb.i, source.i)
     subject = _speaker_token(doc, verb, mark)
+    start, end, kind = mark.start, mark.end, "direct"
+    reported = _reported_before(doc, verb, mark)
+    if reported >= 0:
+        # the reported statement, closing mark included: `that after …, “It's time.”`
+        start, kind = doc[reported].idx, "indirect"
+        if mark.close_i >= 0:
+            end = doc[mark.close_i].idx + len(doc[mark.close_i].text)
     return Candidate(
-        mark.start,
-        mark.end,
-        "direct",
+        start,
+        end,
+        kind,
         _cue_text(verb),
         verb.i,
         subject.i if subject is not None else -1,
