@@ -16,7 +16,7 @@ from index.hashing import HASH_MODEL, HashEncoder
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BACKEND = "onnx"
+DEFAULT_BACKEND = "onnx-int8"
 
 
 def _torch(model: str, cache_dir: Path | None, threads: int | None = None) -> Encoder:

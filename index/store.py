@@ -53,6 +53,8 @@ class BuildSettings:
     """Everything besides the documents that decides what an index contains."""
 
     model: str = "all-MiniLM-L6-v2"
+    # Vectors from the int8-quantised encoder: questions must be embedded the same way.
+    quantized: bool = False
     max_words: int = 120
     min_words: int = 25
     stem: str = "english"
@@ -70,7 +72,7 @@ class BuildSettings:
 
     def embeds_like(self, other: BuildSettings) -> bool:
         """Whether vectors built under `other` are valid under these settings."""
-        keys: tuple[str, ...] = ("model", "max_words", "min_words", "title_context")
+        keys: tuple[str, ...] = ("model", "quantized", "max_words", "min_words", "title_context")
         keys += ("sentence_vectors",)
         if self.speaker_context or other.speaker_context:
             keys += ("speaker_context", "quotes")

@@ -35,9 +35,10 @@ class Settings(BaseSettings):
         "or any sentence-transformers name or path",
     )
     encoder: Literal["onnx", "onnx-int8", "torch"] = Field(
-        "onnx",
-        description="Encoder backend: ONNX Runtime (exported locally from the model folder), "
-        "its int8 quantisation, or torch via sentence-transformers",
+        "onnx-int8",
+        description="Encoder backend: ONNX Runtime's int8 quantisation of the model (exported "
+        "locally from the model folder; half the CPU of fp32, same retrieval quality), fp32 "
+        "ONNX Runtime, or torch via sentence-transformers",
     )
     encoder_threads: int = Field(
         1,
@@ -146,6 +147,7 @@ class Settings(BaseSettings):
 
         return BuildSettings(
             model=self.model,
+            quantized=self.encoder == "onnx-int8",
             max_words=self.max_words,
             dense_exact_max=self.dense_exact_max,
             speaker_context=self.speaker_context,

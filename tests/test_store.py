@@ -86,6 +86,18 @@ def test_settings_change_makes_the_index_stale(
     assert not is_current(tmp_path, documents, replace(fake_settings, max_words=60))
 
 
+def test_vectors_of_another_encoder_precision_are_re_embedded(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings
+) -> None:
+    documents = load_documents(seeds_copy)
+    update_index(tmp_path, documents, fake_settings, FakeEncoder())
+    int8 = replace(fake_settings, quantized=not fake_settings.quantized)
+    assert not is_current(tmp_path, documents, int8)
+    encoder = FakeEncoder()
+    rebuilt = update_index(tmp_path, documents, int8, encoder)
+    assert sum(encoder.calls) >= len(rebuilt.passages)  # nothing reused across precisions
+
+
 @pytest.mark.parametrize("name", ["passages.jsonl", "dense.faiss", "manifest.json"])
 def test_damaged_files_are_named(
     tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings, name: str
