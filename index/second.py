@@ -29,11 +29,13 @@ from index.store import Index
 
 log = logging.getLogger(__name__)
 
-RESCORE_DEPTH = 20
+RESCORE_DEPTH = 10
 """First-stage passages the second model re-orders; the rest keep their order below them."""
 RESCORE_WEIGHT = 0.5
 """Weight of the second model's cosine; the first stage's fused score gets 1 - weight."""
 CACHE_VERSION = 1
+CHECKPOINT = 512
+"""Passages embedded between two saves of the cache during a long build."""
 
 
 def text_key(text: str) -> str:
@@ -103,8 +105,9 @@ def passage_vectors(
     """Unit vectors of `model` for every passage of `index`, rows in passage order.
 
     Rows whose embedded text is in the cache under `root` are reused; the others are
-    embedded with `encoder` and the cache is rewritten to hold exactly this index's rows
-    (so it never grows past the live index).
+    embedded with `encoder`, saved every CHECKPOINT passages (a long build that is stopped
+    resumes where it was), and the cache is finally rewritten to hold exactly this index's
+    rows (so it never grows past the live index).
     """
     texts = embedded_texts(index)
     keys = [text_key(t) for t in texts]
@@ -113,8 +116,14 @@ def passage_vectors(
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
     if missing:
         log.info("embedding %d passage(s) with the second model %s", len(missing), model)
-        fresh = embed(encoder, [t for _, t in missing], progress)
-        cached.update(zip([k for k, _ in missing], fresh, strict=True))
+    for begin in range(0, len(missing), CHECKPOINT):
+        part = missing[begin : begin + CHECKPOINT]
+        fresh = embed(encoder, [t for _, t in part])
+        cached.update(zip([k for k, _ in part], fresh, strict=True))
+        if progress:
+            progress(begin + len(part), len(missing))
+        if begin + len(part) < len(missing):
+            _write_cache(directory, model, list(cached), np.vstack(list(cached.values())))
     matrix = np.vstack([cached[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)
     if missing or set(cached) != set(keys):
         _write_cache(directory, model, keys, matrix)

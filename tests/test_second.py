@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +72,25 @@ def test_vectors_cached_and_only_new_text_embedded(fake_index: Index, tmp_path: 
     assert again.calls == []
     info = json.loads((cache_dir(tmp_path, SECOND) / "info.json").read_text())
     assert info["model"] == SECOND and info["dimension"] == encoder.dimension
+
+
+def test_long_embedding_is_checkpointed(
+    fake_index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.second as second
+
+    class Stops(FakeEncoder):
+        def encode(self, texts: Sequence[str]) -> np.ndarray:
+            if self.calls:
+                raise KeyboardInterrupt  # stopped after the first checkpoint
+            return super().encode(texts)
+
+    monkeypatch.setattr(second, "CHECKPOINT", 4)
+    with pytest.raises(KeyboardInterrupt):
+        passage_vectors(fake_index, Stops(), SECOND, tmp_path)
+    resumed = FakeEncoder()
+    passage_vectors(fake_index, resumed, SECOND, tmp_path)
+    assert sum(resumed.calls) == len(set(embedded_texts(fake_index))) - 4
 
 
 def test_cache_of_another_model_is_not_used(fake_index: Index, tmp_path: Path) -> None:
