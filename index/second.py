@@ -84,11 +84,13 @@ def _write_cache(directory: Path, model: str, keys: list[str], vectors: np.ndarr
         (work / "keys.json").write_text(json.dumps(keys))
         info = {"model": model, "version": CACHE_VERSION, "dimension": int(vectors.shape[1])}
         (work / "info.json").write_text(json.dumps(info, indent=2) + "\n")
-        old = directory.with_name(f".{directory.name}-old")
-        shutil.rmtree(old, ignore_errors=True)
-        if directory.exists():
-            os.replace(directory, old)
-        os.replace(work, directory)
+        old = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-old-"))
+        try:
+            if directory.exists():
+                os.replace(directory, old / "cache")
+            os.replace(work, directory)
+        except OSError as exc:  # another process swapping the same cache: its copy is as good
+            log.warning("could not update the second-model cache %s: %s", directory, exc)
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)

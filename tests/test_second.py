@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index import split_models
+from index.documents import Document
 from index.search import Searcher
 from index.second import (
     RESCORE_DEPTH,
@@ -23,7 +24,7 @@ from index.second import (
     passage_vectors,
     rescore,
 )
-from index.store import Index
+from index.store import BuildSettings, Index
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, FakeEncoder
@@ -225,3 +226,18 @@ def test_mpnet_onnx_matches_torch(tmp_path_factory: pytest.TempPathFactory) -> N
     a, b = onnx.encode(texts), torch.encode(texts)
     assert a.shape == (3, 768)
     assert float((a * b).sum(axis=1).min()) > 0.999
+
+
+def test_load_searcher_wires_the_second_model(
+    tmp_path: Path, seed_documents: list[Document], fake_settings: BuildSettings
+) -> None:
+    """SAYSO_SECOND_MODEL through the service's loader: rescore offered, vectors cached."""
+    from index.build import update_index
+    from service.app import load_searcher
+
+    update_index(tmp_path, seed_documents, fake_settings, FakeEncoder())
+    settings = Settings(model=FAKE_MODEL, second_model=FAKE_MODEL, index_dir=tmp_path)
+    searcher = load_searcher(settings)
+    assert "rescore" in searcher.modes
+    assert (cache_dir(tmp_path, FAKE_MODEL) / "vectors.npy").is_file()
+    assert searcher.search("innovation", k=2, mode="rescore").hits
