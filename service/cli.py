@@ -200,7 +200,12 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question to answer")],
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages to return")] = 5,
     mode: Annotated[
-        Optional[str], typer.Option("--mode", help="hybrid, dense or lexical [env: SAYSO_MODE]")
+        Optional[str],
+        typer.Option(
+            "--mode",
+            help="hybrid, dense, lexical, quality or rescore (needs SAYSO_SECOND_MODEL) "
+            "[env: SAYSO_MODE]",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     seeds: SeedsOpt = None,

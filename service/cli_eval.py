@@ -88,7 +88,10 @@ def _local(
         per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
     fanout = min(DOC_FANOUT, max(per_doc.values(), default=1))
     passages = {p.id: p.text for p in loaded.passages} if dataset.kind == "questions" else None
-    return LocalRetriever(Searcher(loaded, encoder, fusion=settings.fusion)), passages, fanout
+    # The index root the second model's vectors are cached under (None: no second model).
+    second = settings.make_second(loaded.path.parent.parent)
+    searcher = Searcher(loaded, encoder, fusion=settings.fusion, second=second)
+    return LocalRetriever(searcher), passages, fanout
 
 
 @eval_app.command("run")

@@ -15,6 +15,7 @@ from pathlib import Path
 from index.build import Progress, is_current, update_index
 from index.dense import Encoder
 from index.documents import Document, load_documents
+from index.second import passage_vectors
 from index.store import Index, IndexStoreError, read_index
 from service.settings import Settings
 
@@ -69,6 +70,9 @@ def open_index(
     index = update_index(
         root, documents, build, encoder, progress=progress, api_documents=[d.id for d in api]
     )
+    second = settings.make_second(root)
+    if second is not None:  # embed now so the first search does not pay for it
+        passage_vectors(index, second.encoder, second.name, root, progress=progress)
     return Opened(index, built=True)
 
 

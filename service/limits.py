@@ -34,6 +34,19 @@ def check_question(question: str, settings: Settings, field: str = "question") -
         )
 
 
+def check_mode(mode: str, searcher: Any) -> str:
+    """`mode`, or a 400 (the error shape) when this server cannot run it (`rescore`
+    without a second model)."""
+    if mode not in searcher.modes:
+        raise ApiError(
+            400,
+            "mode_unavailable",
+            f"Mode '{mode}' is not available on this server (it needs SAYSO_SECOND_MODEL); "
+            f"choose one of: {', '.join(searcher.modes)}.",
+        )
+    return mode
+
+
 def check_k(k: int, settings: Settings) -> None:
     """422 (the error shape) when `k` is above SAYSO_MAX_K."""
     if k > settings.max_k:

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Request
 
 from index.passages import Passage
 from index.quotes.model import Quote
-from index.search import MODES, SearchResult
+from index.search import SearchResult
 from service.deps import SearcherDep, SettingsDep
 from service.errors import ApiError, error_response
-from service.limits import check_k, check_question
+from service.limits import check_k, check_mode, check_question
 from service.schemas import (
     MAX_QUESTION_CHARS,
     DocumentListOut,
@@ -64,7 +64,7 @@ def readyz(request: Request, settings: SettingsDep) -> Any:
         index_id=manifest.index_id,
         mode=settings.mode,
         fusion=searcher.fusion,
-        modes=list(MODES),
+        modes=searcher.modes,
         profile=searcher.profile(settings.mode) | {"build": manifest.settings},
     )
 
@@ -127,7 +127,7 @@ def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) ->
     """The passages that best answer a question, best first."""
     check_question(body.question, settings)
     check_k(body.k, settings)
-    mode = body.mode or settings.mode
+    mode = check_mode(body.mode or settings.mode, searcher)
     result = searcher.search(
         body.question, k=body.k, mode=mode, doc_ids=body.doc_ids, speaker=body.speaker
     )
@@ -148,7 +148,9 @@ def search_get(
     """The same as POST /v1/search, for curl and browsers."""
     check_question(q, settings, field="q")
     check_k(k, settings)
-    result = searcher.search(q, k=k, mode=mode or settings.mode, speaker=speaker)
+    result = searcher.search(
+        q, k=k, mode=check_mode(mode or settings.mode, searcher), speaker=speaker
+    )
     return _response(result, searcher)
 
 

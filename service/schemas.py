@@ -59,7 +59,9 @@ class SearchRequest(BaseModel):
     question: Question
     k: K = 5
     mode: Mode | None = Field(
-        None, description="hybrid, dense or lexical; the server default when omitted"
+        None,
+        description="hybrid, dense, lexical, quality or rescore (needs a second model); "
+        "the server default when omitted",
     )
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
         None, max_length=1000, description="Only search these documents"

@@ -11,10 +11,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 if TYPE_CHECKING:
     # Imported where used: `sayso --help` and the settings must not pay for numpy and faiss.
     from index.dense import Encoder
+    from index.second import SecondModel
     from index.store import BuildSettings
     from index.stores.registry import StoreConfig
 
-Mode = Literal["hybrid", "dense", "lexical", "quality"]
+Mode = Literal["hybrid", "dense", "lexical", "quality", "rescore"]
 
 QUESTION_CEILING = 100_000
 """Hard ceiling on max_question_chars (the wire schema's bound; the setting is the limit)."""
@@ -47,6 +48,13 @@ class Settings(BaseSettings):
         description="ONNX Runtime threads per encode call; 0 = min(cores, 4). One thread halves "
         "a question's embedding time on 2 shared cores (28 -> 14 ms) and leaves the other core "
         "to concurrent requests; set 0 for faster bulk builds",
+    )
+    second_model: str = Field(
+        "",
+        description="A second, stronger embedding model for mode `rescore` (e.g. "
+        "all-mpnet-base-v2, from its split PyPI packages); its passage vectors are embedded "
+        "at build and cached beside the index. Empty (default): no second model, nothing "
+        "extra is loaded",
     )
     models_dir: Path = Field(
         Path("var/models"), description="Where exported ONNX models are cached"
@@ -141,6 +149,22 @@ class Settings(BaseSettings):
             self.models_dir / _slug(self.model),
             threads=self.encoder_threads or None,
         )
+
+    def make_second(self, root: Path | None = None) -> SecondModel | None:
+        """The second model over the index under `root` (default: index_dir), or None when
+        SAYSO_SECOND_MODEL is unset. Loads its encoder (exported to ONNX on first use)."""
+        if not self.second_model:
+            return None
+        from index.encoders import load_encoder
+        from index.second import SecondModel
+
+        encoder = load_encoder(
+            self.second_model,
+            self.encoder,
+            self.models_dir / _slug(self.second_model),
+            threads=self.encoder_threads or None,
+        )
+        return SecondModel(self.second_model, encoder, root or self.index_dir)
 
     def build_settings(self) -> BuildSettings:
         from index.store import BuildSettings

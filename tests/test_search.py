@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from index.search import MODES, Searcher
+from index.search import BASE_MODES, Searcher
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", BASE_MODES)
 def test_ranks_scores_and_offsets(fake_searcher: Searcher, mode: str) -> None:
     result = fake_searcher.search("venture capital guidance fund", k=4, mode=mode)
     assert [hit.rank for hit in result.hits] == list(range(1, len(result.hits) + 1))

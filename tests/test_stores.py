@@ -11,7 +11,7 @@ import pytest
 
 from index.build import build_index
 from index.documents import make_document
-from index.search import MODES, Searcher
+from index.search import BASE_MODES, Searcher
 from index.store import BuildSettings, Index
 from index.stores import StoreConfig, StoreQuery, open_store, sync_store
 from index.stores.embedded import EmbeddedStore, records_of
@@ -55,7 +55,7 @@ def same_results(a: Searcher, b: Searcher, question: str, **options: object) -> 
             assert x.scores[name] == pytest.approx(y.scores[name], rel=1e-4, abs=1e-5)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", BASE_MODES)
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_qdrant_matches_embedded(
     fake_searcher: Searcher, qdrant_searcher: Searcher, mode: str, question: str
@@ -222,7 +222,7 @@ def test_dev_set_parity_real_model(real_index: Index, real_searcher: Searcher) -
         json.loads(line)
         for line in (ROOT / "evals/data/dev_questions.jsonl").read_text().splitlines()
     ]
-    for mode in MODES:
+    for mode in BASE_MODES:
         default, qdrant = (dev_metrics(s, questions, mode) for s in (real_searcher, engine))
         n = len(questions)
         assert abs(default["hit@1"] - qdrant["hit@1"]) * n <= 1, (mode, default, qdrant)
