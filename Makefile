@@ -32,7 +32,7 @@ browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 ## make test: every tier (fast, real model, end to end).
-test: install browser
+test: install install-quality browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install

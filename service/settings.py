@@ -158,9 +158,12 @@ class Settings(BaseSettings):
         from index.encoders import load_encoder
         from index.second import SecondModel
 
+        # fp32 always: int8 recipe 2 is measured on MiniLM only, and the second model's
+        # cached passage vectors must not change precision with SAYSO_ENCODER.
+        backend = "torch" if self.encoder == "torch" else "onnx"
         encoder = load_encoder(
             self.second_model,
-            self.encoder,
+            backend,
             self.models_dir / _slug(self.second_model),
             threads=self.encoder_threads or None,
         )
