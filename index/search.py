@@ -114,17 +114,18 @@ class Searcher:
             for row in rows
         }
 
-    def with_index(self, index: Index) -> Searcher:
+    def with_index(self, index: Index, *, sync: bool = True) -> Searcher:
         """A searcher like this one (encoder, fusion, weights) over another index version.
 
         An embedded store is rebuilt from the new version; an external store (Qdrant) is
-        kept and brought in step with it (changed documents only).
+        kept and, with `sync`, brought in step with it (changed documents only).
         """
         store = None
         if not isinstance(self.store, EmbeddedStore):
-            from index.stores import sync_store
+            if sync:
+                from index.stores import sync_store
 
-            sync_store(self.store, index)
+                sync_store(self.store, index)
             store = self.store
         return Searcher(
             index,
@@ -204,7 +205,13 @@ class Searcher:
         )
         if mode == "quality" and query is not None:
             store_query = replace(store_query, vector=self._feedback(store_query, query))
-        stored = self.store.search(store_query)
+        # A shared store can hold a document this process's catalogue does not have yet
+        # (or no longer has) for the moment between another replica's write and our refresh.
+        stored = [
+            hit
+            for hit in self.store.search(store_query)
+            if hit.passage.doc_id in self.index.documents
+        ]
         timings["search"] = _ms(mark)
         if mode == "rescore":
             mark = time.perf_counter()

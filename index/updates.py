@@ -69,6 +69,35 @@ class IndexHolder:
     def searcher(self) -> Searcher:
         return self._searcher
 
+    def refresh(self) -> bool:
+        """Serve the version another process (a replica, a worker, `sayso build`) made live.
+
+        Cheap when nothing changed (CURRENT is read and compared). The new version is
+        adopted as it is on disk: the store is not synced, because the process that wrote
+        the version syncs it, and a reader that did might undo a newer write. Returns
+        whether the served index changed; False while this process is writing.
+        """
+        live = current_version(self.root)
+        if live is None or live.name == self._searcher.index.manifest.index_id:
+            return False
+        if not self._lock.acquire(blocking=False):
+            return False  # a write here will build on, and serve, the newest version
+        try:
+            served = self._searcher.index
+            live = current_version(self.root)
+            if live is None or live.name == served.manifest.index_id:
+                return False
+            try:
+                newer = read_index(self.root, model=served.manifest.model)
+            except IndexStoreError as exc:
+                log.warning("still serving %s, not %s: %s", served.manifest.index_id, live, exc)
+                return False
+            log.info("index %s was replaced on disk by %s", served.manifest.index_id, live.name)
+            self._swap(self._searcher.with_index(newer, sync=False))
+            return True
+        finally:
+            self._lock.release()
+
     def upsert(self, document: Document) -> Change:
         """Add `document`, or replace the document with its id; returns what changed."""
         with self._lock, writer_lock(self.root):

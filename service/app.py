@@ -101,8 +101,10 @@ def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:
 
 
 def _index_state(app: FastAPI) -> dict[str, Any]:
-    searcher: Searcher | None = getattr(app.state, "searcher", None)
     holder: IndexHolder | None = getattr(app.state, "holder", None)
+    if holder is not None:
+        holder.refresh()  # the version another replica made live, as requests see it
+    searcher: Searcher | None = getattr(app.state, "searcher", None)
     manifest = searcher.index.manifest if searcher else None
     return {
         "documents": manifest.documents if manifest else 0,

@@ -26,8 +26,17 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_searcher(request: Request) -> Searcher:
+def current_searcher(request: Request) -> Searcher | None:
+    """The live searcher, after adopting an index version another process made live."""
+    holder: IndexHolder | None = getattr(request.app.state, "holder", None)
+    if holder is not None:
+        holder.refresh()
     searcher: Searcher | None = request.app.state.searcher
+    return searcher
+
+
+def get_searcher(request: Request) -> Searcher:
+    searcher = current_searcher(request)
     if searcher is None:
         reason = request.app.state.load_error or "the index is still loading"
         raise ApiError(503, "not_ready", f"The service is not ready: {reason}.")

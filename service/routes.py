@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from index.passages import Passage
 from index.quotes.model import Quote
 from index.search import SearchResult
-from service.deps import SearcherDep, SettingsDep
+from service.deps import SearcherDep, SettingsDep, current_searcher
 from service.errors import ApiError, error_response
 from service.limits import check_k, check_mode, check_question
 from service.schemas import (
@@ -50,7 +50,7 @@ def healthz() -> HealthOut:
 @router.get("/readyz", response_model=ReadyOut, tags=["health"])
 def readyz(request: Request, settings: SettingsDep) -> Any:
     """200 with index facts once the index is loaded; 503 before (or if loading failed)."""
-    searcher = request.app.state.searcher
+    searcher = current_searcher(request)
     if searcher is None:
         reason = request.app.state.load_error or "the index is still loading"
         return error_response(503, "not_ready", f"The service is not ready: {reason}.")
