@@ -322,3 +322,46 @@ def test_seed_article_matches_gold() -> None:
                 break
     assert found == len(gold["indirect"]), f"{found} of {len(gold['indirect'])}"
     assert len(indirect) == len(gold["indirect"])
+
+
+def _speakers(text: str) -> list[tuple[str, str]]:
+    quotes = extract_quotes(text, "t")
+    _check_offsets(text, quotes)
+    return [(q.kind, q.speaker.name) for q in quotes]
+
+
+def test_pronoun_skips_the_subject_of_a_subordinate_clause() -> None:
+    text = (
+        "Maria Lopez, an actress, campaigned for the senator in Ohio on Sunday.\n"
+        "Asked whether she would vote for him if Anna Berg wins the nomination, "
+        "she replied: “I don't know yet.”"
+    )
+    assert _speakers(text)[-1] == ("direct", "Maria Lopez")
+
+
+def test_gender_evidence_stops_at_another_person() -> None:
+    # "her aides" are Maria Lopez's, which says nothing about Glen Kopp
+    text = (
+        "James Comey said he was very close to the investigation.\n"
+        "Glen Kopp, a former prosecutor, said agents want to interview Maria Lopez and her aides.\n"
+        "“They are within the zone of interest of the investigation,” he said."
+    )
+    assert _speakers(text)[-1] == ("direct", "Glen Kopp")
+
+
+def test_pronoun_finds_a_surname_subject_the_parser_hangs_under_the_next_cue() -> None:
+    text = (
+        "Several awards went to Shonda Rhimes, Mary Keller and Anna Berg.\n"
+        "In her speech, Rhimes declared the need for strong will: “Change the world, and "
+        "then change it again,” she said."
+    )
+    assert _speakers(text) == [("direct", "Shonda Rhimes")]
+
+
+def test_pronoun_finds_a_sentence_subject_the_parser_hangs_under_the_next_cue() -> None:
+    # parsed as `declared` <- ccomp <- `said`: still the subject of its own sentence
+    text = (
+        "Anna Berg won the Legend award.\nIn her speech, Shonda Rhimes declared the need "
+        "for strong will: “Change the world, and then change it again,” she said."
+    )
+    assert _speakers(text) == [("direct", "Shonda Rhimes")]

@@ -14,6 +14,7 @@ from index.quotes.lexicon import (
     ORG_NOUNS,
     PLURAL,
     PRONOUNS,
+    SENTENCE_END,
     SINGULAR_PERSON,
 )
 from index.quotes.model import Speaker
@@ -204,6 +205,8 @@ def _gender_votes(ent: Span) -> Counter[str]:
             votes[gender] += 2
     if ent.root.dep_ in _SUBJECT_DEPS:
         for token in doc[ent.end : ent.sent.end]:
+            if token.ent_type_ == "PERSON":
+                break  # "Kopp said agents want to interview Clinton and her aides"
             gender = GENDERED_PRONOUNS.get(token.lower_)
             if gender:
                 votes[gender] += 1
@@ -241,12 +244,24 @@ class Resolver:
             if lone and self._named(name, ent.start_char) is None:
                 continue  # a lone capitalised word ("Turnout ...") that names no one known
             if kind:
-                subject = ent.root.dep_ in _SUBJECT_DEPS
+                subject = _main_subject(ent.root)
                 self._known.append(_Entry(ent.start_char, Speaker(name), kind, subject))
                 if mention.name == name and mention.title and name not in self._best:
                     self._best[name] = Speaker(name, mention.title, mention.organization)
                 if kind == "person":
                     self._votes[self._full(self._known[-1]).name].update(_gender_votes(ent))
+        self._untagged_subjects(doc, quoted)
+
+    def _untagged_subjects(self, doc: Doc, quoted: Sequence[tuple[int, int]]) -> None:
+        """Surnames of people named earlier that head a main clause without an entity tag
+        ("In her speech, Rhimes declared ..."): the small model misses many of them."""
+        for token in doc:
+            if token.pos_ != "PROPN" or token.ent_type_ or not _main_subject(token):
+                continue
+            if any(s <= token.idx < e for s, e in quoted):
+                continue
+            if self._named(token.text, token.idx) is not None:
+                self._known.append(_Entry(token.idx, Speaker(token.text), "person", True))
 
     def _before(self, at: int) -> list[_Entry]:
         return [entry for entry in self._known if entry.start < at]
@@ -328,6 +343,27 @@ def _gendered_orgs(doc: Doc, quoted: Sequence[tuple[int, int]]) -> set[str]:
         if _gender_votes(ent):
             people.add(_text(doc, ent.start, ent.end))
     return people | {name.split()[-1] for name in people}
+
+
+def _main_subject(token: Token) -> bool:
+    """Whether `token` is the subject of a main clause (its sentence's root verb, or a verb
+    conjoined to it), not of a clause inside another ("in the event that Clinton faces
+    Trump, she replied": the antecedent of "she" is not Clinton)."""
+    if token.dep_ not in _SUBJECT_DEPS:
+        return False
+    verb = token.head
+    while verb.dep_ == "conj" and verb.head is not verb:
+        verb = verb.head
+    return verb.dep_ == "ROOT" or _opens_sentence(verb.left_edge)
+
+
+def _opens_sentence(token: Token) -> bool:
+    """Whether a sentence or paragraph starts at `token`: the parser often hangs a whole
+    sentence under the cue of the quote after it (`Rhimes declared ...: “…,” she said`)."""
+    j = token.i - 1
+    while j >= 0 and token.doc[j].is_space and "\n" not in token.doc[j].text:
+        j -= 1
+    return j < 0 or "\n" in token.doc[j].text or token.doc[j].text in SENTENCE_END
 
 
 def _resolved_kind(mention: Mention) -> str:
