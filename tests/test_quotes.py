@@ -365,3 +365,26 @@ def test_pronoun_finds_a_sentence_subject_the_parser_hangs_under_the_next_cue() 
         "for strong will: “Change the world, and then change it again,” she said."
     )
     assert _speakers(text) == [("direct", "Shonda Rhimes")]
+
+
+def test_surname_the_tagger_calls_a_common_noun_is_still_an_antecedent() -> None:
+    # a hand-built parse, as the small model gives it for "Sanders wasn't impressed."
+    from spacy.tokens import Doc
+
+    from index.quotes.nlp import pipeline
+    from index.quotes.speakers import Mention, Resolver
+
+    words = ["Bernie", "Sanders", "spoke", ".", "Barack", "Obama", "spoke", ".", "Sanders"]
+    doc = Doc(
+        pipeline().vocab,
+        words=[*words, "was", "calm", "."],
+        pos=["PROPN", "PROPN", "VERB", "PUNCT", "PROPN", "PROPN", "VERB", "PUNCT", "NOUN"]
+        + ["AUX", "ADJ", "PUNCT"],
+        deps=["compound", "nsubj", "ROOT", "punct", "compound", "nsubj", "ROOT", "punct"]
+        + ["nsubj", "ROOT", "acomp", "punct"],
+        heads=[1, 2, 2, 2, 5, 6, 6, 6, 9, 9, 9, 9],
+        ents=["B-PERSON", "I-PERSON", "O", "O", "B-PERSON", "I-PERSON", "O", "O", "B-PERSON"]
+        + ["O", "O", "O"],
+    )
+    he = Mention(len(doc.text), "he", "", "", "pronoun", "he")
+    assert Resolver(doc).resolve(he).name == "Bernie Sanders"

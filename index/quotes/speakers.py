@@ -232,13 +232,13 @@ class Resolver:
             if any(s <= ent.start_char < e for s, e in quoted):
                 continue  # people named inside a quote are not who "he said" means
             mention = describe(ent.root)
-            if ent.root.pos_ != "PROPN":
+            name = _text(doc, ent.start, ent.end)
+            if ent.root.pos_ != "PROPN" and not self._seen(name, ent.start_char):
                 continue  # "Turnout at the event ..." tagged PERSON at a sentence start
             named = ent.label_ == "PERSON" or (ent.label_ in _ORG_LABELS and bool(mention.title))
             kind = (
                 "person" if named and ent.label_ != "ORG" else "org" if ent.label_ == "ORG" else ""
             )
-            name = _text(doc, ent.start, ent.end)
             kind = "person" if kind == "org" and name in self._people else kind
             lone = kind == "person" and " " not in name and counts[ent.text] < 2
             if lone and self._named(name, ent.start_char) is None:
@@ -262,6 +262,12 @@ class Resolver:
                 continue
             if self._named(token.text, token.idx) is not None:
                 self._known.append(_Entry(token.idx, Speaker(token.text), "person", True))
+
+    def _seen(self, name: str, at: int) -> bool:
+        """Whether a person of that name, or with it as a surname, was named before `at`
+        ("Sanders wasn't impressed." with "Sanders" tagged as a common noun)."""
+        people = (e for e in self._before(at) if e.kind == "person")
+        return any(e.speaker.name == name for e in people) or self._named(name, at) is not None
 
     def _before(self, at: int) -> list[_Entry]:
         return [entry for entry in self._known if entry.start < at]
