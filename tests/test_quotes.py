@@ -374,17 +374,21 @@ def test_surname_the_tagger_calls_a_common_noun_is_still_an_antecedent() -> None
     from index.quotes.nlp import pipeline
     from index.quotes.speakers import Mention, Resolver
 
-    words = ["Bernie", "Sanders", "spoke", ".", "Barack", "Obama", "spoke", ".", "Sanders"]
-    doc = Doc(
-        pipeline().vocab,
-        words=[*words, "was", "calm", "."],
-        pos=["PROPN", "PROPN", "VERB", "PUNCT", "PROPN", "PROPN", "VERB", "PUNCT", "NOUN"]
-        + ["AUX", "ADJ", "PUNCT"],
-        deps=["compound", "nsubj", "ROOT", "punct", "compound", "nsubj", "ROOT", "punct"]
-        + ["nsubj", "ROOT", "acomp", "punct"],
-        heads=[1, 2, 2, 2, 5, 6, 6, 6, 9, 9, 9, 9],
-        ents=["B-PERSON", "I-PERSON", "O", "O", "B-PERSON", "I-PERSON", "O", "O", "B-PERSON"]
-        + ["O", "O", "O"],
-    )
+    rows = [  # word, tag, dependency, head, entity
+        ("Bernie", "PROPN", "compound", 1, "B-PERSON"),
+        ("Sanders", "PROPN", "nsubj", 2, "I-PERSON"),
+        ("spoke", "VERB", "ROOT", 2, "O"),
+        (".", "PUNCT", "punct", 2, "O"),
+        ("Barack", "PROPN", "compound", 5, "B-PERSON"),
+        ("Obama", "PROPN", "nsubj", 6, "I-PERSON"),
+        ("spoke", "VERB", "ROOT", 6, "O"),
+        (".", "PUNCT", "punct", 6, "O"),
+        ("Sanders", "NOUN", "nsubj", 9, "B-PERSON"),
+        ("was", "AUX", "ROOT", 9, "O"),
+        ("calm", "ADJ", "acomp", 9, "O"),
+        (".", "PUNCT", "punct", 9, "O"),
+    ]
+    words, pos, deps, heads, ents = (list(column) for column in zip(*rows, strict=True))
+    doc = Doc(pipeline().vocab, words=words, pos=pos, deps=deps, heads=heads, ents=ents)
     he = Mention(len(doc.text), "he", "", "", "pronoun", "he")
     assert Resolver(doc).resolve(he).name == "Bernie Sanders"
