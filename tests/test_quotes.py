@@ -392,3 +392,12 @@ def test_surname_the_tagger_calls_a_common_noun_is_still_an_antecedent() -> None
     doc = Doc(pipeline().vocab, words=words, pos=pos, deps=deps, heads=heads, ents=ents)
     he = Mention(len(doc.text), "he", "", "", "pronoun", "he")
     assert Resolver(doc).resolve(he).name == "Bernie Sanders"
+
+
+def test_pronoun_finds_a_name_in_apposition_to_the_subject() -> None:
+    text = (
+        "Tom Becker backed the senator on Monday.\nAnother superdelegate, Michael Brown, "
+        "explained the reason for his support.\n"
+        "“It is time to stand behind our candidate,” he declared."
+    )
+    assert _speakers(text) == [("direct", "Michael Brown")]

@@ -354,7 +354,10 @@ def _gendered_orgs(doc: Doc, quoted: Sequence[tuple[int, int]]) -> set[str]:
 def _main_subject(token: Token) -> bool:
     """Whether `token` is the subject of a main clause (its sentence's root verb, or a verb
     conjoined to it), not of a clause inside another ("in the event that Clinton faces
-    Trump, she replied": the antecedent of "she" is not Clinton)."""
+    Trump, she replied": the antecedent of "she" is not Clinton). A name in apposition
+    to the subject counts ("Another superdelegate, Michael Brown, explained")."""
+    if token.dep_ == "appos" and token.head is not token:
+        token = token.head
     if token.dep_ not in _SUBJECT_DEPS:
         return False
     verb = token.head
