@@ -219,7 +219,8 @@ class Resolver:
 
     Full names seen earlier (named entities outside quotes, and earlier speakers) stand
     behind surnames ("Li", "Professor Chen"); he/she go to the most recent person who
-    was a sentence subject; they/it go to the most recent group or organisation.
+    was the subject of a main clause (or a speaker), not one merely mentioned or the subject
+    of a clause inside another; they/it go to the most recent group or organisation.
     """
 
     def __init__(self, doc: Doc, quoted: Sequence[tuple[int, int]] = ()) -> None:
