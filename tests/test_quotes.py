@@ -401,3 +401,14 @@ def test_pronoun_finds_a_name_in_apposition_to_the_subject() -> None:
         "“It is time to stand behind our candidate,” he declared."
     )
     assert _speakers(text) == [("direct", "Michael Brown")]
+
+
+def test_first_name_in_apposition_names_the_speaker() -> None:
+    text = (
+        "Tom Becker spoke first at the rally.\nHis wife, Jane, called for an open primary.\n"
+        "“Shutting people out of the process is not smart,” she said."
+    )
+    quotes = extract_quotes(text, "t")
+    _check_offsets(text, quotes)
+    assert [(q.kind, q.speaker.name) for q in quotes] == [("indirect", "Jane"), ("direct", "Jane")]
+    assert quotes[0].speaker.title == "His wife"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from index.quotes.lexicon import (
@@ -161,6 +161,16 @@ def _kind(head: Token, name_start: int, name_end: int, has_title: bool) -> str:
     return "nominal"
 
 
+def _named_appositive(head: Token) -> Token | None:
+    """The person named in apposition to a common-noun subject, if any."""
+    if head.pos_ != "NOUN":
+        return None
+    for child in head.children:
+        if child.dep_ == "appos" and child.pos_ == "PROPN" and child.ent_type_ == "PERSON":
+            return child
+    return None
+
+
 def describe(head: Token) -> Mention:
     """Read name, title and organisation off a subject token and its dependents.
 
@@ -168,6 +178,13 @@ def describe(head: Token) -> Mention:
     it ("Huang Hanquan, head of ...") both go into `title`.
     """
     doc = head.doc
+    named = _named_appositive(head)
+    if named is not None:
+        # "her adviser, Jake Sullivan," / "his wife, Jane,": the name is the appositive
+        mention = describe(named)
+        title = _text(doc, head.left_edge.i, head.i + 1)
+        organization = mention.organization or _organization(doc, head.left_edge.i, head.i + 1)
+        return replace(mention, title=mention.title or title, organization=organization)
     start, end = _name_bounds(head)
     if any(c.dep_ == "conj" for c in head.children) and head.pos_ != "PRON":
         keep = _collect(head)
@@ -242,6 +259,7 @@ class Resolver:
             )
             kind = "person" if kind == "org" and name in self._people else kind
             lone = kind == "person" and " " not in name and counts[ent.text] < 2
+            lone = lone and not (ent.root.dep_ == "appos" and ent.root.head.pos_ == "NOUN")
             if lone and self._named(name, ent.start_char) is None:
                 continue  # a lone capitalised word ("Turnout ...") that names no one known
             if kind:
