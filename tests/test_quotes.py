@@ -322,3 +322,93 @@ def test_seed_article_matches_gold() -> None:
                 break
     assert found == len(gold["indirect"]), f"{found} of {len(gold['indirect'])}"
     assert len(indirect) == len(gold["indirect"])
+
+
+def _speakers(text: str) -> list[tuple[str, str]]:
+    quotes = extract_quotes(text, "t")
+    _check_offsets(text, quotes)
+    return [(q.kind, q.speaker.name) for q in quotes]
+
+
+def test_pronoun_skips_the_subject_of_a_subordinate_clause() -> None:
+    text = (
+        "Maria Lopez, an actress, campaigned for the senator in Ohio on Sunday.\n"
+        "Asked whether she would vote for him if Anna Berg wins the nomination, "
+        "she replied: “I don't know yet.”"
+    )
+    assert _speakers(text)[-1] == ("direct", "Maria Lopez")
+
+
+def test_gender_evidence_stops_at_another_person() -> None:
+    # "her aides" are Maria Lopez's, which says nothing about Glen Kopp
+    text = (
+        "James Comey said he was very close to the investigation.\n"
+        "Glen Kopp, a former prosecutor, said agents want to interview Maria Lopez and her aides.\n"
+        "“They are within the zone of interest of the investigation,” he said."
+    )
+    assert _speakers(text)[-1] == ("direct", "Glen Kopp")
+
+
+def test_pronoun_finds_a_surname_subject_the_parser_hangs_under_the_next_cue() -> None:
+    text = (
+        "Several awards went to Shonda Rhimes, Mary Keller and Anna Berg.\n"
+        "In her speech, Rhimes declared the need for strong will: “Change the world, and "
+        "then change it again,” she said."
+    )
+    assert _speakers(text) == [("direct", "Shonda Rhimes")]
+
+
+def test_pronoun_finds_a_sentence_subject_the_parser_hangs_under_the_next_cue() -> None:
+    # parsed as `declared` <- ccomp <- `said`: still the subject of its own sentence
+    text = (
+        "Anna Berg won the Legend award.\nIn her speech, Shonda Rhimes declared the need "
+        "for strong will: “Change the world, and then change it again,” she said."
+    )
+    assert _speakers(text) == [("direct", "Shonda Rhimes")]
+
+
+def test_surname_the_tagger_calls_a_common_noun_is_still_an_antecedent() -> None:
+    # a hand-built parse, as the small model gives it for "Sanders wasn't impressed."
+    from spacy.tokens import Doc
+
+    from index.quotes.nlp import pipeline
+    from index.quotes.speakers import Mention, Resolver
+
+    rows = [  # word, tag, dependency, head, entity
+        ("Bernie", "PROPN", "compound", 1, "B-PERSON"),
+        ("Sanders", "PROPN", "nsubj", 2, "I-PERSON"),
+        ("spoke", "VERB", "ROOT", 2, "O"),
+        (".", "PUNCT", "punct", 2, "O"),
+        ("Barack", "PROPN", "compound", 5, "B-PERSON"),
+        ("Obama", "PROPN", "nsubj", 6, "I-PERSON"),
+        ("spoke", "VERB", "ROOT", 6, "O"),
+        (".", "PUNCT", "punct", 6, "O"),
+        ("Sanders", "NOUN", "nsubj", 9, "B-PERSON"),
+        ("was", "AUX", "ROOT", 9, "O"),
+        ("calm", "ADJ", "acomp", 9, "O"),
+        (".", "PUNCT", "punct", 9, "O"),
+    ]
+    words, pos, deps, heads, ents = (list(column) for column in zip(*rows, strict=True))
+    doc = Doc(pipeline().vocab, words=words, pos=pos, deps=deps, heads=heads, ents=ents)
+    he = Mention(len(doc.text), "he", "", "", "pronoun", "he")
+    assert Resolver(doc).resolve(he).name == "Bernie Sanders"
+
+
+def test_pronoun_finds_a_name_in_apposition_to_the_subject() -> None:
+    text = (
+        "Tom Becker backed the senator on Monday.\nAnother superdelegate, Michael Brown, "
+        "explained the reason for his support.\n"
+        "“It is time to stand behind our candidate,” he declared."
+    )
+    assert _speakers(text) == [("direct", "Michael Brown")]
+
+
+def test_first_name_in_apposition_names_the_speaker() -> None:
+    text = (
+        "Tom Becker spoke first at the rally.\nHis wife, Jane, called for an open primary.\n"
+        "“Shutting people out of the process is not smart,” she said."
+    )
+    quotes = extract_quotes(text, "t")
+    _check_offsets(text, quotes)
+    assert [(q.kind, q.speaker.name) for q in quotes] == [("indirect", "Jane"), ("direct", "Jane")]
+    assert quotes[0].speaker.title == "His wife"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from index.quotes.lexicon import (
@@ -14,6 +14,7 @@ from index.quotes.lexicon import (
     ORG_NOUNS,
     PLURAL,
     PRONOUNS,
+    SENTENCE_END,
     SINGULAR_PERSON,
 )
 from index.quotes.model import Speaker
@@ -160,6 +161,16 @@ def _kind(head: Token, name_start: int, name_end: int, has_title: bool) -> str:
     return "nominal"
 
 
+def _named_appositive(head: Token) -> Token | None:
+    """The person named in apposition to a common-noun subject, if any."""
+    if head.pos_ != "NOUN":
+        return None
+    for child in head.children:
+        if child.dep_ == "appos" and child.pos_ == "PROPN" and child.ent_type_ == "PERSON":
+            return child
+    return None
+
+
 def describe(head: Token) -> Mention:
     """Read name, title and organisation off a subject token and its dependents.
 
@@ -167,6 +178,13 @@ def describe(head: Token) -> Mention:
     it ("Huang Hanquan, head of ...") both go into `title`.
     """
     doc = head.doc
+    named = _named_appositive(head)
+    if named is not None:
+        # "her adviser, Jake Sullivan," / "his wife, Jane,": the name is the appositive
+        mention = describe(named)
+        title = _text(doc, head.left_edge.i, head.i + 1)
+        organization = mention.organization or _organization(doc, head.left_edge.i, head.i + 1)
+        return replace(mention, title=mention.title or title, organization=organization)
     start, end = _name_bounds(head)
     if any(c.dep_ == "conj" for c in head.children) and head.pos_ != "PRON":
         keep = _collect(head)
@@ -204,6 +222,8 @@ def _gender_votes(ent: Span) -> Counter[str]:
             votes[gender] += 2
     if ent.root.dep_ in _SUBJECT_DEPS:
         for token in doc[ent.end : ent.sent.end]:
+            if token.ent_type_ == "PERSON":
+                break  # "Kopp said agents want to interview Clinton and her aides"
             gender = GENDERED_PRONOUNS.get(token.lower_)
             if gender:
                 votes[gender] += 1
@@ -216,7 +236,8 @@ class Resolver:
 
     Full names seen earlier (named entities outside quotes, and earlier speakers) stand
     behind surnames ("Li", "Professor Chen"); he/she go to the most recent person who
-    was a sentence subject; they/it go to the most recent group or organisation.
+    was the subject of a main clause (or a speaker), not one merely mentioned or the subject
+    of a clause inside another; they/it go to the most recent group or organisation.
     """
 
     def __init__(self, doc: Doc, quoted: Sequence[tuple[int, int]] = ()) -> None:
@@ -229,24 +250,43 @@ class Resolver:
             if any(s <= ent.start_char < e for s, e in quoted):
                 continue  # people named inside a quote are not who "he said" means
             mention = describe(ent.root)
-            if ent.root.pos_ != "PROPN":
+            name = _text(doc, ent.start, ent.end)
+            if ent.root.pos_ != "PROPN" and not self._seen(name, ent.start_char):
                 continue  # "Turnout at the event ..." tagged PERSON at a sentence start
             named = ent.label_ == "PERSON" or (ent.label_ in _ORG_LABELS and bool(mention.title))
             kind = (
                 "person" if named and ent.label_ != "ORG" else "org" if ent.label_ == "ORG" else ""
             )
-            name = _text(doc, ent.start, ent.end)
             kind = "person" if kind == "org" and name in self._people else kind
             lone = kind == "person" and " " not in name and counts[ent.text] < 2
+            lone = lone and not (ent.root.dep_ == "appos" and ent.root.head.pos_ == "NOUN")
             if lone and self._named(name, ent.start_char) is None:
                 continue  # a lone capitalised word ("Turnout ...") that names no one known
             if kind:
-                subject = ent.root.dep_ in _SUBJECT_DEPS
+                subject = _main_subject(ent.root)
                 self._known.append(_Entry(ent.start_char, Speaker(name), kind, subject))
                 if mention.name == name and mention.title and name not in self._best:
                     self._best[name] = Speaker(name, mention.title, mention.organization)
                 if kind == "person":
                     self._votes[self._full(self._known[-1]).name].update(_gender_votes(ent))
+        self._untagged_subjects(doc, quoted)
+
+    def _untagged_subjects(self, doc: Doc, quoted: Sequence[tuple[int, int]]) -> None:
+        """Surnames of people named earlier that head a main clause without an entity tag
+        ("In her speech, Rhimes declared ..."): the small model misses many of them."""
+        for token in doc:
+            if token.pos_ != "PROPN" or token.ent_type_ or not _main_subject(token):
+                continue
+            if any(s <= token.idx < e for s, e in quoted):
+                continue
+            if self._named(token.text, token.idx) is not None:
+                self._known.append(_Entry(token.idx, Speaker(token.text), "person", True))
+
+    def _seen(self, name: str, at: int) -> bool:
+        """Whether a person of that name, or with it as a surname, was named before `at`
+        ("Sanders wasn't impressed." with "Sanders" tagged as a common noun)."""
+        people = (e for e in self._before(at) if e.kind == "person")
+        return any(e.speaker.name == name for e in people) or self._named(name, at) is not None
 
     def _before(self, at: int) -> list[_Entry]:
         return [entry for entry in self._known if entry.start < at]
@@ -328,6 +368,30 @@ def _gendered_orgs(doc: Doc, quoted: Sequence[tuple[int, int]]) -> set[str]:
         if _gender_votes(ent):
             people.add(_text(doc, ent.start, ent.end))
     return people | {name.split()[-1] for name in people}
+
+
+def _main_subject(token: Token) -> bool:
+    """Whether `token` is the subject of a main clause (its sentence's root verb, or a verb
+    conjoined to it), not of a clause inside another ("in the event that Clinton faces
+    Trump, she replied": the antecedent of "she" is not Clinton). A name in apposition
+    to the subject counts ("Another superdelegate, Michael Brown, explained")."""
+    if token.dep_ == "appos" and token.head is not token:
+        token = token.head
+    if token.dep_ not in _SUBJECT_DEPS:
+        return False
+    verb = token.head
+    while verb.dep_ == "conj" and verb.head is not verb:
+        verb = verb.head
+    return verb.dep_ == "ROOT" or _opens_sentence(verb.left_edge)
+
+
+def _opens_sentence(token: Token) -> bool:
+    """Whether a sentence or paragraph starts at `token`: the parser often hangs a whole
+    sentence under the cue of the quote after it (`Rhimes declared ...: “…,” she said`)."""
+    j = token.i - 1
+    while j >= 0 and token.doc[j].is_space and "\n" not in token.doc[j].text:
+        j -= 1
+    return j < 0 or "\n" in token.doc[j].text or token.doc[j].text in SENTENCE_END
 
 
 def _resolved_kind(mention: Mention) -> str:
