@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("spacy")
-from evals.polnear import load_split, parse_ann
-from evals.quotes import evaluate_polnear, overlap, pool_matches, speaker_matches
+from evals.polnear import Article, Attribution, load_split, parse_ann
+from evals.quotes import (
+    evaluate_polnear,
+    overlap,
+    pool_matches,
+    score_article,
+    speaker_matches,
+)
+from index.quotes import Quote, Speaker
 
 
 def _polnear_root() -> Path | None:
@@ -77,6 +84,51 @@ def test_parse_ann_reads_discontiguous_content() -> None:
 
 
 @needs_data
+def _span(text: str, part: str) -> tuple[int, int]:
+    start = text.index(part)
+    return start, start + len(part)
+
+
+def test_a_quote_inside_a_mixed_gold_attribution_is_set_aside_only_in_the_scoped_subset():
+    text = (
+        "Smith argued the pipeline “would never work” without federal money. "
+        "“We will fight it,” Jones said. “Nobody asked us,” Lee said."
+    )
+    mixed = "the pipeline “would never work” without federal money"
+    attributions = (
+        Attribution(content=(_span(text, mixed),), source=(_span(text, "Smith"),), text=text),
+        Attribution(
+            content=(_span(text, "“We will fight it,”"),), source=(_span(text, "Jones"),), text=text
+        ),
+    )
+    article = Article(doc_id="a", text=text, attributions=attributions)
+
+    def quote(part: str, name: str) -> Quote:
+        start, end = _span(text, part)
+        return Quote(
+            id=part,
+            doc_id="a",
+            text=part,
+            kind="direct",
+            start=start,
+            end=end,
+            cue="said",
+            speaker=Speaker(name=name),
+        )
+
+    quotes = [
+        quote("would never work", "Smith"),  # inside the mixed gold: out of scope
+        quote("We will fight it,", "Jones"),  # the direct gold
+        quote("Nobody asked us,", "Lee"),  # no gold at all: a false positive either way
+    ]
+    counts = score_article(article, quotes)
+    strict, scoped = counts["direct@0.3"], counts["direct-scoped@0.3"]
+    assert (strict["gold"], strict["predicted"], strict["correct"]) == (1, 3, 1)
+    assert (scoped["gold"], scoped["predicted"], scoped["correct"]) == (1, 2, 1)
+    assert scoped["matched"] == strict["matched"] == 1
+    assert scoped["speaker_right"] == 1
+
+
 def test_polnear_train_smoke() -> None:
     assert ROOT is not None
     articles = load_split(ROOT, "train", limit=8)
