@@ -34,8 +34,8 @@ RERANK_TEXT = "embedded"
 """What the cross-encoder reads for a passage: "embedded" (the text the dense model embedded:
 title / speaker-context line, then the passage, index.second.embedded_texts) or "plain"."""
 MAX_TOKENS = 512
-"""Question + passage tokens the cross-encoder reads (special tokens included); the
-passage is cut first when a pair is longer."""
+"""Question + passage tokens the cross-encoder reads (special tokens included); a longer
+pair is cut from the longer of the two (the passage, unless the question is longer)."""
 BATCH_SIZE = 1
 """Pairs per ONNX run. One: the int8 graph quantises activations with one scale per run
 (dynamic quantisation), so in a batch a pair's score moves (~0.3%) with its batch mates and
@@ -69,7 +69,9 @@ class CrossEncoder:
         self._tokenizer: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         # The packaged tokenizer.json pads every pair to a fixed 512 tokens: pad per batch
         # instead (a 200-token pair would otherwise cost as much as a 512-token one).
-        self._tokenizer.enable_truncation(max_length=max_tokens, strategy="only_second")
+        # longest_first, not only_second: that one raises when a question alone (up to
+        # SAYSO_MAX_QUESTION_CHARS) is longer than max_tokens.
+        self._tokenizer.enable_truncation(max_length=max_tokens, strategy="longest_first")
         pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         self._tokenizer.enable_padding(pad_id=pad_id, pad_token="[PAD]")
         self._session: Any = ort.InferenceSession(

@@ -225,3 +225,5 @@ def test_packaged_cross_encoder_scores_the_answer_highest() -> None:
     alone = loaded.scorer.score(question, passages[1:2])
     np.testing.assert_allclose(alone[0], scores[1], rtol=1e-5)
     assert loaded.scorer.score(question, []).shape == (0,)
+    # a question longer than the 512-token budget is cut too, never an error
+    assert np.isfinite(loaded.scorer.score("why " * 700, passages[:2])).all()
