@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         le=1.0,
         description="Mode `rerank`: weight of the cross-encoder's (min-max scaled) score; the "
         "hybrid's fused score gets the rest. 0.8 was best on news questions; on SciFact "
-        "(scientific claims) 0.3-0.4 was, see CHANGELOG",
+        "(scientific claims) no weight helped, see CHANGELOG",
     )
     models_dir: Path = Field(
         Path("var/models"), description="Where exported ONNX models are cached"
