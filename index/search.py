@@ -24,18 +24,29 @@ from index.quotes.ranking import (
     speaker_filter,
     speaker_tokens,
 )
-from index.second import RESCORE_DEPTH, RESCORE_WEIGHT, SecondModel, rescore, second_scores
+from index.rerank import RERANK_TEXT, RerankModel, rerank
+from index.second import (
+    RESCORE_DEPTH,
+    RESCORE_WEIGHT,
+    SecondModel,
+    embedded_texts,
+    rescore,
+    second_scores,
+)
 from index.store import Index
 from index.stores.embedded import EmbeddedStore
 from index.stores.model import PassageStore, StoredHit, StoreQuery
 
 BASE_MODES = ("hybrid", "dense", "lexical", "quality")
-"""The modes every searcher runs; MODES adds those that need a second model."""
-MODES = (*BASE_MODES, "rescore")
+"""The modes every searcher runs; MODES adds those that need an extra model."""
+MODES = (*BASE_MODES, "rescore", "rerank")
 """`quality`: hybrid with QUALITY_FUSION and Rocchio feedback on the question vector (a
 second store search); `rescore`: hybrid, then its best RESCORE_DEPTH passages re-ordered
-with a second dense model (SAYSO_SECOND_MODEL, index.second); see CHANGELOG "Retrieval
-quality experiments"."""
+with a second dense model (SAYSO_SECOND_MODEL, index.second); `rerank`: hybrid, then its
+best RERANK_DEPTH passages re-ordered with a cross-encoder (SAYSO_RERANKER, index.rerank);
+see CHANGELOG "Retrieval quality experiments"."""
+NEEDS = {"rescore": "SAYSO_SECOND_MODEL", "rerank": "SAYSO_RERANKER"}
+"""The setting each optional mode needs."""
 QUALITY_FUSION = "zscore"
 CANDIDATES = 100
 HIGHLIGHT_MARGIN = 0.05
@@ -90,6 +101,7 @@ class Searcher:
         candidates: int = CANDIDATES,
         store: PassageStore | None = None,
         second: SecondModel | None = None,
+        reranker: RerankModel | None = None,
     ) -> None:
         self.index = index
         self.encoder = encoder
@@ -108,6 +120,13 @@ class Searcher:
         )
         self.second = second
         self._second_vectors = second.vectors(index) if second is not None else None
+        self.reranker = reranker
+        # What the cross-encoder reads for each passage (index.rerank.RERANK_TEXT).
+        self._rerank_texts = (
+            dict(zip(self._rows, embedded_texts(index), strict=True))
+            if reranker is not None and RERANK_TEXT == "embedded"
+            else {}
+        )
         self._quote_passage = {
             str(row["id"]): str(row["passage_id"])
             for rows in quotes_by_passage(index.passages, index.quotes).values()
@@ -135,6 +154,7 @@ class Searcher:
             candidates=self.candidates,
             store=store,
             second=self.second,
+            reranker=self.reranker,
         )
 
     def profile(self, mode: str) -> dict[str, object]:
@@ -147,15 +167,25 @@ class Searcher:
             "candidates": self.candidates,
             "feedback": f"rocchio(beta={ROCCHIO_BETA}, docs={ROCCHIO_DOCS})" if quality else None,
             "second_model": self.second.name if self.second is not None else None,
+            "reranker": self.reranker.name if self.reranker is not None else None,
         }
         if mode == "rescore":
             profile["rescore"] = {"depth": RESCORE_DEPTH, "weight": RESCORE_WEIGHT}
+        if mode == "rerank":
+            assert self.reranker is not None
+            profile["rerank"] = {
+                "depth": self.reranker.depth,
+                "weight": self.reranker.weight,
+                "text": RERANK_TEXT,
+            }
         return profile
 
     @property
     def modes(self) -> list[str]:
-        """The modes this searcher can run (`rescore` only with a second model)."""
-        return list(MODES if self.second is not None else BASE_MODES)
+        """The modes this searcher can run (`rescore` only with a second model, `rerank`
+        only with a cross-encoder)."""
+        extra = {"rescore": self.second is not None, "rerank": self.reranker is not None}
+        return [mode for mode in MODES if extra.get(mode, True)]
 
     def passage(self, passage_id: str) -> Passage | None:
         row = self._rows.get(passage_id)
@@ -178,8 +208,8 @@ class Searcher:
         `doc_ids` and `speaker` (a quoted person's full name) restrict what is searched.
         """
         check_mode(mode)
-        if mode == "rescore" and self.second is None:
-            raise ValueError("mode 'rescore' needs a second model: set SAYSO_SECOND_MODEL")
+        if mode not in self.modes:
+            raise ValueError(f"mode {mode!r} needs a model this searcher lacks: set {NEEDS[mode]}")
         started = time.perf_counter()
         timings: dict[str, float] = {}
         if speaker is not None:
@@ -196,7 +226,7 @@ class Searcher:
             text=question,
             vector=query,
             lexical=mode != "dense",
-            k=max(k, RESCORE_DEPTH) if mode == "rescore" else k,
+            k=max(k, self._head_depth(mode)),
             depth=max(self.candidates, k),
             fuse=self._quality_fuse if mode == "quality" else self.fuse,
             weights=self.weights,
@@ -217,6 +247,10 @@ class Searcher:
             mark = time.perf_counter()
             stored = self._rescore(question, stored)[:k]
             timings["rescore"] = _ms(mark)
+        elif mode == "rerank":
+            mark = time.perf_counter()
+            stored = self._rerank(question, stored)[:k]
+            timings["rerank"] = _ms(mark)
         mark = time.perf_counter()
         hits = [
             Hit(
@@ -261,6 +295,33 @@ class Searcher:
                 stored[i],
                 score=score,
                 scores=stored[i].scores | {"second": float(cosines[i])},
+            )
+            for i, score in ranked
+        ]
+
+    def _head_depth(self, mode: str) -> int:
+        """How many first-stage passages a mode re-orders (0: none)."""
+        if mode == "rescore":
+            return RESCORE_DEPTH
+        if mode == "rerank" and self.reranker is not None:
+            return self.reranker.depth
+        return 0
+
+    def _rerank(self, question: str, stored: list[StoredHit]) -> list[StoredHit]:
+        """The first stage's hits re-ordered with the cross-encoder (index.rerank.rerank)."""
+        model = self.reranker
+        assert model is not None
+        head = stored[: model.depth]
+        texts = [self._rerank_texts.get(h.passage.id, h.passage.text) for h in head]
+        logits = model.scorer.score(question, texts)
+        ranked = rerank(
+            [h.score for h in stored], logits.tolist(), depth=model.depth, weight=model.weight
+        )
+        return [
+            replace(
+                stored[i],
+                score=score,
+                scores=stored[i].scores | ({"rerank": float(logits[i])} if i < len(head) else {}),
             )
             for i, score in ranked
         ]

@@ -83,7 +83,10 @@ def searcher_for(
     """A Searcher over `index` whose retrieval runs on the store `settings` selects."""
     store = open_configured_store(index, settings, sync=sync)
     second = settings.make_second()
-    return Searcher(index, encoder, fusion=settings.fusion, store=store, second=second)
+    reranker = settings.make_reranker()
+    return Searcher(
+        index, encoder, fusion=settings.fusion, store=store, second=second, reranker=reranker
+    )
 
 
 def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:

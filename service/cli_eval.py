@@ -90,7 +90,8 @@ def _local(
     passages = {p.id: p.text for p in loaded.passages} if dataset.kind == "questions" else None
     # The index root the second model's vectors are cached under (None: no second model).
     second = settings.make_second(loaded.path.parent.parent)
-    searcher = Searcher(loaded, encoder, fusion=settings.fusion, second=second)
+    reranker = settings.make_reranker()
+    searcher = Searcher(loaded, encoder, fusion=settings.fusion, second=second, reranker=reranker)
     return LocalRetriever(searcher), passages, fanout
 
 

@@ -36,12 +36,15 @@ def check_question(question: str, settings: Settings, field: str = "question") -
 
 def check_mode(mode: str, searcher: Any) -> str:
     """`mode`, or a 400 (the error shape) when this server cannot run it (`rescore`
-    without a second model)."""
+    without a second model, `rerank` without a cross-encoder)."""
     if mode not in searcher.modes:
+        from index.search import NEEDS
+
+        needs = f" (it needs {NEEDS[mode]})" if mode in NEEDS else ""
         raise ApiError(
             400,
             "mode_unavailable",
-            f"Mode '{mode}' is not available on this server (it needs SAYSO_SECOND_MODEL); "
+            f"Mode '{mode}' is not available on this server{needs}; "
             f"choose one of: {', '.join(searcher.modes)}.",
         )
     return mode

