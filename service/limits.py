@@ -50,6 +50,28 @@ def check_mode(mode: str, searcher: Any) -> str:
     return mode
 
 
+def resolve_mode(mode: str, rerank: bool | None, searcher: Any) -> str:
+    """The mode a request runs: its `mode` (or the server default) with DESIGN.md's `rerank`
+    flag applied. `rerank: true` on `hybrid` (or `rerank`) is mode `rerank`, the hybrid's
+    best passages re-ordered by the cross-encoder; `rerank: false` on `rerank` is `hybrid`;
+    omitted, the mode stands. The cross-encoder was tuned on the hybrid's passages, so
+    `rerank: true` with another mode is a 422; on a server without SAYSO_RERANKER it is
+    the same 400 `mode_unavailable` as mode `rerank`."""
+    if rerank is True:
+        if mode not in ("hybrid", "rerank"):
+            message = f"re-orders the hybrid's passages: use mode 'hybrid', not {mode!r}"
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"Invalid 'rerank': {message}.",
+                [{"field": "rerank", "message": message}],
+            )
+        mode = "rerank"
+    elif rerank is False and mode == "rerank":
+        mode = "hybrid"
+    return check_mode(mode, searcher)
+
+
 def check_k(k: int, settings: Settings) -> None:
     """422 (the error shape) when `k` is above SAYSO_MAX_K."""
     if k > settings.max_k:

@@ -11,9 +11,10 @@ from index.quotes.model import Quote
 from index.search import SearchResult
 from service.deps import SearcherDep, SettingsDep, current_searcher
 from service.errors import ApiError, error_response
-from service.limits import check_k, check_mode, check_question
+from service.limits import check_k, check_question, resolve_mode
 from service.schemas import (
     MAX_QUESTION_CHARS,
+    RERANK_HELP,
     DocumentListOut,
     DocumentOut,
     DocumentSummaryOut,
@@ -127,7 +128,7 @@ def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) ->
     """The passages that best answer a question, best first."""
     check_question(body.question, settings)
     check_k(body.k, settings)
-    mode = check_mode(body.mode or settings.mode, searcher)
+    mode = resolve_mode(body.mode or settings.mode, body.rerank, searcher)
     result = searcher.search(
         body.question, k=body.k, mode=mode, doc_ids=body.doc_ids, speaker=body.speaker
     )
@@ -143,13 +144,14 @@ def search_get(
     settings: SettingsDep,
     k: Annotated[K, Query()] = 5,
     mode: Annotated[Mode | None, Query()] = None,
+    rerank: Annotated[bool | None, Query(description=RERANK_HELP)] = None,
     speaker: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> SearchResponse:
     """The same as POST /v1/search, for curl and browsers."""
     check_question(q, settings, field="q")
     check_k(k, settings)
     result = searcher.search(
-        q, k=k, mode=check_mode(mode or settings.mode, searcher), speaker=speaker
+        q, k=k, mode=resolve_mode(mode or settings.mode, rerank, searcher), speaker=speaker
     )
     return _response(result, searcher)
 

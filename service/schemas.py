@@ -53,6 +53,12 @@ K = Annotated[
 Metadata = Annotated[str, Field(max_length=2000), AfterValidator(_no_nul)]
 
 
+RERANK_HELP = (
+    "true: re-order the hybrid's best passages with the cross-encoder (the same as mode "
+    "'rerank'; needs SAYSO_RERANKER); false: no cross-encoder; omitted: as the mode says"
+)
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +69,7 @@ class SearchRequest(BaseModel):
         description="hybrid, dense, lexical, quality, rescore (needs a second model) or "
         "rerank (needs a cross-encoder); the server default when omitted",
     )
+    rerank: bool | None = Field(None, description=RERANK_HELP)
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
         None, max_length=1000, description="Only search these documents"
     )

@@ -227,3 +227,37 @@ def test_packaged_cross_encoder_scores_the_answer_highest() -> None:
     assert loaded.scorer.score(question, []).shape == (0,)
     # a question longer than the 512-token budget is cut too, never an error
     assert np.isfinite(loaded.scorer.score("why " * 700, passages[:2])).all()
+
+
+def test_http_rerank_flag_of_the_contract(rerank_searcher: Searcher) -> None:
+    """DESIGN.md's `"rerank"?`: true on hybrid is mode rerank, false on rerank is hybrid."""
+    app = create_app(Settings(model=FAKE_MODEL), searcher=rerank_searcher)
+    question = {"question": "innovation", "k": 3}
+    with TestClient(app) as client:
+        hybrid = client.post("/v1/search", json=question).json()
+        assert "rerank" not in hybrid["timings_ms"]
+        for body in (
+            client.post("/v1/search", json=question | {"rerank": True}).json(),
+            client.get("/v1/search", params={"q": "innovation", "k": 3, "rerank": "true"}).json(),
+        ):
+            assert "rerank" in body["timings_ms"]
+            assert all("rerank" in p["scores"] for p in body["passages"])
+        mode = client.post("/v1/search", json=question | {"mode": "rerank"}).json()
+        off = client.post("/v1/search", json=question | {"mode": "rerank", "rerank": False})
+        assert [p["id"] for p in off.json()["passages"]] == [p["id"] for p in hybrid["passages"]]
+        assert "rerank" in mode["timings_ms"] and "rerank" not in off.json()["timings_ms"]
+        wrong = client.post("/v1/search", json=question | {"mode": "dense", "rerank": True})
+        assert wrong.status_code == 422
+        assert wrong.json()["error"]["details"][0]["field"] == "rerank"
+
+
+def test_http_rerank_flag_without_reranker_is_400(client_without_reranker: TestClient) -> None:
+    response = client_without_reranker.post(
+        "/v1/search", json={"question": "innovation", "rerank": True}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "mode_unavailable"
+    plain = client_without_reranker.post(
+        "/v1/search", json={"question": "innovation", "rerank": False}
+    )
+    assert plain.status_code == 200
