@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from index.confidence import Answerability, confidence
-from index.dense import Encoder
+from index.dense import Encoder, encode_queries
 from index.feedback import ROCCHIO_BETA, ROCCHIO_DOCS, rocchio
 from index.fusion import get_fuser
 from index.passages import Passage, Span
@@ -24,18 +25,32 @@ from index.quotes.ranking import (
     speaker_filter,
     speaker_tokens,
 )
-from index.second import RESCORE_DEPTH, RESCORE_WEIGHT, SecondModel, rescore, second_scores
+from index.second import (
+    ENSEMBLE_FEEDBACK,
+    ENSEMBLE_FUSION,
+    ENSEMBLE_WEIGHTS,
+    RESCORE_DEPTH,
+    RESCORE_WEIGHT,
+    SecondModel,
+    rescore,
+    second_ranking,
+    second_scores,
+)
 from index.store import Index
 from index.stores.embedded import EmbeddedStore
 from index.stores.model import PassageStore, StoredHit, StoreQuery
 
 BASE_MODES = ("hybrid", "dense", "lexical", "quality")
 """The modes every searcher runs; MODES adds those that need a second model."""
-MODES = (*BASE_MODES, "rescore")
+SECOND_MODES = ("rescore", "ensemble")
+"""The modes that need a second dense model (SAYSO_SECOND_MODEL)."""
+MODES = (*BASE_MODES, *SECOND_MODES)
 """`quality`: hybrid with QUALITY_FUSION and Rocchio feedback on the question vector (a
 second store search); `rescore`: hybrid, then its best RESCORE_DEPTH passages re-ordered
-with a second dense model (SAYSO_SECOND_MODEL, index.second); see CHANGELOG "Retrieval
-quality experiments"."""
+with a second dense model (SAYSO_SECOND_MODEL, index.second); `ensemble`: BM25, the first
+and the second model as three retrievers over every passage, fused with ENSEMBLE_FUSION
+and ENSEMBLE_WEIGHTS (an embedded store only); see CHANGELOG "Retrieval quality
+experiments" and "bge-small as a second model"."""
 QUALITY_FUSION = "zscore"
 CANDIDATES = 100
 HIGHLIGHT_MARGIN = 0.05
@@ -108,6 +123,12 @@ class Searcher:
         )
         self.second = second
         self._second_vectors = second.vectors(index) if second is not None else None
+        # The two question encodes of `ensemble` overlap: one runs here, one in this pool.
+        self._pool = ThreadPoolExecutor(1, "second-encoder") if second is not None else None
+        self._doc_rows: dict[str, list[int]] = {}
+        for row, p in enumerate(index.passages):
+            self._doc_rows.setdefault(p.doc_id, []).append(row)
+        self._ensemble_fuse = get_fuser(ENSEMBLE_FUSION)
         self._quote_passage = {
             str(row["id"]): str(row["passage_id"])
             for rows in quotes_by_passage(index.passages, index.quotes).values()
@@ -150,12 +171,24 @@ class Searcher:
         }
         if mode == "rescore":
             profile["rescore"] = {"depth": RESCORE_DEPTH, "weight": RESCORE_WEIGHT}
+        if mode == "ensemble":
+            first, lexical, second = ENSEMBLE_WEIGHTS
+            profile["fusion"] = ENSEMBLE_FUSION
+            profile["weights"] = [first, lexical]
+            profile["ensemble"] = {"second_weight": second, "feedback_beta": ENSEMBLE_FEEDBACK}
+            if ENSEMBLE_FEEDBACK:
+                profile["feedback"] = f"rocchio(beta={ENSEMBLE_FEEDBACK}, docs={ROCCHIO_DOCS})"
         return profile
 
     @property
     def modes(self) -> list[str]:
-        """The modes this searcher can run (`rescore` only with a second model)."""
-        return list(MODES if self.second is not None else BASE_MODES)
+        """The modes this searcher can run: `rescore` needs a second model, `ensemble` a
+        second model and a store that fuses extra rankings (the embedded one)."""
+        if self.second is None:
+            return list(BASE_MODES)
+        if not self.store.extra_rankings:
+            return [*BASE_MODES, "rescore"]
+        return list(MODES)
 
     def passage(self, passage_id: str) -> Passage | None:
         row = self._rows.get(passage_id)
@@ -178,8 +211,8 @@ class Searcher:
         `doc_ids` and `speaker` (a quoted person's full name) restrict what is searched.
         """
         check_mode(mode)
-        if mode == "rescore" and self.second is None:
-            raise ValueError("mode 'rescore' needs a second model: set SAYSO_SECOND_MODEL")
+        if mode not in self.modes:
+            raise ValueError(f"mode {mode!r} needs a second model: set SAYSO_SECOND_MODEL")
         started = time.perf_counter()
         timings: dict[str, float] = {}
         if speaker is not None:
@@ -187,8 +220,11 @@ class Searcher:
             if not names:
                 return SearchResult(question=question, mode=mode, hits=[], timings_ms=timings)
             speaker = names[0]
-        query = None
-        if mode != "lexical":
+        query = second_query = None
+        if mode == "ensemble":
+            query, second_query = self._embed_both(question)
+            timings["embed"] = _ms(started)
+        elif mode != "lexical":
             query = self.embed(question)
             timings["embed"] = _ms(started)
         mark = time.perf_counter()
@@ -205,6 +241,8 @@ class Searcher:
         )
         if mode == "quality" and query is not None:
             store_query = replace(store_query, vector=self._feedback(store_query, query))
+        if second_query is not None:
+            store_query = self._ensemble_query(store_query, second_query)
         # A shared store can hold a document this process's catalogue does not have yet
         # (or no longer has) for the moment between another replica's write and our refresh.
         stored = [
@@ -213,6 +251,8 @@ class Searcher:
             if hit.passage.doc_id in self.index.documents
         ]
         timings["search"] = _ms(mark)
+        if second_query is not None:
+            stored = self._with_second_scores(stored, second_query)
         if mode == "rescore":
             mark = time.perf_counter()
             stored = self._rescore(question, stored)[:k]
@@ -247,10 +287,77 @@ class Searcher:
             answerability=None if top is None else confidence(top),
         )
 
+    def _embed_both(self, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """The question under both models; the second model's encode runs concurrently."""
+        assert self.second is not None and self._pool is not None
+        pending = self._pool.submit(encode_queries, self.second.encoder, [question])
+        first = self.embed(question)
+        return first, pending.result()[0]
+
+    def _ensemble_query(self, store_query: StoreQuery, second_query: np.ndarray) -> StoreQuery:
+        """`store_query` with the second model's ranking added (mode `ensemble`), after
+        Rocchio feedback on both question vectors when ENSEMBLE_FEEDBACK is set."""
+        first_query = store_query.vector
+        assert self._second_vectors is not None and first_query is not None
+        first_w, lexical_w, second_w = ENSEMBLE_WEIGHTS
+        rows = self._allowed_rows(store_query.doc_ids, store_query.speaker)
+        store_query = replace(
+            store_query,
+            fuse=self._ensemble_fuse,
+            weights=(first_w, lexical_w),
+            extra=(second_ranking(self._second_vectors, second_query, store_query.depth, rows),),
+            extra_weights=(second_w,),
+        )
+        if not ENSEMBLE_FEEDBACK:
+            return store_query
+        first = self.store.search(replace(store_query, k=ROCCHIO_DOCS))
+        top = [self._rows[h.passage.id] for h in first if h.passage.id in self._rows]
+        if not top:
+            return store_query
+        if self._vectors is None:
+            self._vectors = self.index.dense.vectors()
+        moved = rocchio(second_query, self._second_vectors[top], ENSEMBLE_FEEDBACK)
+        return replace(
+            store_query,
+            vector=rocchio(first_query, self._vectors[top], ENSEMBLE_FEEDBACK),
+            extra=(second_ranking(self._second_vectors, moved, store_query.depth, rows),),
+        )
+
+    def _with_second_scores(self, stored: list[StoredHit], query: np.ndarray) -> list[StoredHit]:
+        """Hits with the second model's cosine added to their `scores` as "second"."""
+        assert self._second_vectors is not None
+        cosines = second_scores(
+            self._second_vectors, [self._rows[h.passage.id] for h in stored], query
+        )
+        return [
+            replace(h, scores=h.scores | {"second": float(c)})
+            for h, c in zip(stored, cosines, strict=True)
+        ]
+
+    def _allowed_rows(
+        self, doc_ids: Collection[str] | None, speaker: str | None
+    ) -> np.ndarray | None:
+        """Catalogue rows a filtered query may return (None: no filter), as the store filters."""
+        if doc_ids is None and speaker is None:
+            return None
+        rows: set[int] | None = None
+        if doc_ids is not None:
+            rows = {r for d in doc_ids for r in self._doc_rows.get(d, [])}
+        if speaker is not None:
+            quoted = {
+                self._rows[pid]
+                for qid, pid in self._quote_passage.items()
+                if pid in self._rows
+                and qid in self.quotes
+                and self.quotes[qid].speaker.name == speaker
+            }
+            rows = quoted if rows is None else rows & quoted
+        return np.array(sorted(rows or ()), dtype=np.int64)
+
     def _rescore(self, question: str, stored: list[StoredHit]) -> list[StoredHit]:
         """The first stage's hits re-ordered with the second model (index.second.rescore)."""
         assert self.second is not None and self._second_vectors is not None
-        query = self.second.encoder.encode([question])[0]
+        query = encode_queries(self.second.encoder, [question])[0]
         rows = [self._rows[h.passage.id] for h in stored]
         cosines = second_scores(self._second_vectors, rows, query)
         ranked = rescore(

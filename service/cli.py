@@ -203,7 +203,8 @@ def ask(
         Optional[str],
         typer.Option(
             "--mode",
-            help="hybrid, dense, lexical, quality or rescore (needs SAYSO_SECOND_MODEL) "
+            help="hybrid, dense, lexical, quality, rescore or ensemble (the last two need "
+            "SAYSO_SECOND_MODEL) "
             "[env: SAYSO_MODE]",
         ),
     ] = None,

@@ -35,13 +35,14 @@ def check_question(question: str, settings: Settings, field: str = "question") -
 
 
 def check_mode(mode: str, searcher: Any) -> str:
-    """`mode`, or a 400 (the error shape) when this server cannot run it (`rescore`
-    without a second model)."""
+    """`mode`, or a 400 (the error shape) when this server cannot run it (`rescore` or
+    `ensemble` without a second model; `ensemble` on the qdrant store)."""
     if mode not in searcher.modes:
+        needs = "SAYSO_SECOND_MODEL" + (" and SAYSO_STORE=faiss" if mode == "ensemble" else "")
         raise ApiError(
             400,
             "mode_unavailable",
-            f"Mode '{mode}' is not available on this server (it needs SAYSO_SECOND_MODEL); "
+            f"Mode '{mode}' is not available on this server (it needs {needs}); "
             f"choose one of: {', '.join(searcher.modes)}.",
         )
     return mode

@@ -60,7 +60,8 @@ class SearchRequest(BaseModel):
     k: K = 5
     mode: Mode | None = Field(
         None,
-        description="hybrid, dense, lexical, quality or rescore (needs a second model); "
+        description="hybrid, dense, lexical, quality, rescore or ensemble (the last two need "
+        "a second model); "
         "the server default when omitted",
     )
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
