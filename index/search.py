@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from index.confidence import Answerability, confidence
-from index.dense import Encoder
+from index.dense import Encoder, encode_queries
 from index.feedback import ROCCHIO_BETA, ROCCHIO_DOCS, rocchio
 from index.fusion import get_fuser
 from index.passages import Passage, Span
@@ -26,11 +27,15 @@ from index.quotes.ranking import (
 )
 from index.rerank import RERANK_TEXT, RerankModel, rerank
 from index.second import (
+    ENSEMBLE_FEEDBACK,
+    ENSEMBLE_FUSION,
+    ENSEMBLE_WEIGHTS,
     RESCORE_DEPTH,
     RESCORE_WEIGHT,
     SecondModel,
     embedded_texts,
     rescore,
+    second_ranking,
     second_scores,
 )
 from index.store import Index
@@ -39,14 +44,23 @@ from index.stores.model import PassageStore, StoredHit, StoreQuery
 
 BASE_MODES = ("hybrid", "dense", "lexical", "quality")
 """The modes every searcher runs; MODES adds those that need an extra model."""
-MODES = (*BASE_MODES, "rescore", "rerank")
+SECOND_MODES = ("rescore", "ensemble")
+"""The modes that need a second dense model (SAYSO_SECOND_MODEL)."""
+MODES = (*BASE_MODES, *SECOND_MODES, "rerank")
 """`quality`: hybrid with QUALITY_FUSION and Rocchio feedback on the question vector (a
 second store search); `rescore`: hybrid, then its best RESCORE_DEPTH passages re-ordered
-with a second dense model (SAYSO_SECOND_MODEL, index.second); `rerank`: hybrid, then its
-best RERANK_DEPTH passages re-ordered with a cross-encoder (SAYSO_RERANKER, index.rerank);
-see CHANGELOG "Retrieval quality experiments"."""
-NEEDS = {"rescore": "SAYSO_SECOND_MODEL", "rerank": "SAYSO_RERANKER"}
-"""The setting each optional mode needs."""
+with a second dense model (SAYSO_SECOND_MODEL, index.second); `ensemble`: BM25, the first
+and the second model as three retrievers over every passage, fused with ENSEMBLE_FUSION
+and ENSEMBLE_WEIGHTS (an embedded store only); `rerank`: hybrid, then its best
+RERANK_DEPTH passages re-ordered with a cross-encoder (SAYSO_RERANKER, index.rerank); see
+CHANGELOG "Retrieval quality experiments", "bge-small as a second model" and
+"Cross-encoder reranker"."""
+NEEDS = {
+    "rescore": "SAYSO_SECOND_MODEL",
+    "ensemble": "SAYSO_SECOND_MODEL and SAYSO_STORE=faiss",
+    "rerank": "SAYSO_RERANKER",
+}
+"""The settings each optional mode needs."""
 QUALITY_FUSION = "zscore"
 CANDIDATES = 100
 HIGHLIGHT_MARGIN = 0.05
@@ -127,6 +141,12 @@ class Searcher:
             if reranker is not None and RERANK_TEXT == "embedded"
             else {}
         )
+        # The two question encodes of `ensemble` overlap: one runs here, one in this pool.
+        self._pool = ThreadPoolExecutor(1, "second-encoder") if second is not None else None
+        self._doc_rows: dict[str, list[int]] = {}
+        for row, p in enumerate(index.passages):
+            self._doc_rows.setdefault(p.doc_id, []).append(row)
+        self._ensemble_fuse = get_fuser(ENSEMBLE_FUSION)
         self._quote_passage = {
             str(row["id"]): str(row["passage_id"])
             for rows in quotes_by_passage(index.passages, index.quotes).values()
@@ -178,14 +198,26 @@ class Searcher:
                 "weight": self.reranker.weight,
                 "text": RERANK_TEXT,
             }
+        if mode == "ensemble":
+            first, lexical, second = ENSEMBLE_WEIGHTS
+            profile["fusion"] = ENSEMBLE_FUSION
+            profile["weights"] = [first, lexical]
+            profile["ensemble"] = {"second_weight": second, "feedback_beta": ENSEMBLE_FEEDBACK}
+            if ENSEMBLE_FEEDBACK:
+                profile["feedback"] = f"rocchio(beta={ENSEMBLE_FEEDBACK}, docs={ROCCHIO_DOCS})"
         return profile
 
     @property
     def modes(self) -> list[str]:
-        """The modes this searcher can run (`rescore` only with a second model, `rerank`
-        only with a cross-encoder)."""
-        extra = {"rescore": self.second is not None, "rerank": self.reranker is not None}
-        return [mode for mode in MODES if extra.get(mode, True)]
+        """The modes this searcher can run: `rescore` needs a second model, `ensemble` a
+        second model and a store that fuses extra rankings (the embedded one), `rerank` a
+        cross-encoder."""
+        available = {
+            "rescore": self.second is not None,
+            "ensemble": self.second is not None and self.store.extra_rankings,
+            "rerank": self.reranker is not None,
+        }
+        return [mode for mode in MODES if available.get(mode, True)]
 
     def passage(self, passage_id: str) -> Passage | None:
         row = self._rows.get(passage_id)
@@ -217,8 +249,11 @@ class Searcher:
             if not names:
                 return SearchResult(question=question, mode=mode, hits=[], timings_ms=timings)
             speaker = names[0]
-        query = None
-        if mode != "lexical":
+        query = second_query = None
+        if mode == "ensemble":
+            query, second_query = self._embed_both(question)
+            timings["embed"] = _ms(started)
+        elif mode != "lexical":
             query = self.embed(question)
             timings["embed"] = _ms(started)
         mark = time.perf_counter()
@@ -235,6 +270,8 @@ class Searcher:
         )
         if mode == "quality" and query is not None:
             store_query = replace(store_query, vector=self._feedback(store_query, query))
+        if second_query is not None:
+            store_query = self._ensemble_query(store_query, second_query)
         # A shared store can hold a document this process's catalogue does not have yet
         # (or no longer has) for the moment between another replica's write and our refresh.
         stored = [
@@ -243,6 +280,8 @@ class Searcher:
             if hit.passage.doc_id in self.index.documents
         ]
         timings["search"] = _ms(mark)
+        if second_query is not None:
+            stored = self._with_second_scores(stored, second_query)
         if mode == "rescore":
             mark = time.perf_counter()
             stored = self._rescore(question, stored)[:k]
@@ -281,10 +320,77 @@ class Searcher:
             answerability=None if top is None else confidence(top),
         )
 
+    def _embed_both(self, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """The question under both models; the second model's encode runs concurrently."""
+        assert self.second is not None and self._pool is not None
+        pending = self._pool.submit(encode_queries, self.second.encoder, [question])
+        first = self.embed(question)
+        return first, pending.result()[0]
+
+    def _ensemble_query(self, store_query: StoreQuery, second_query: np.ndarray) -> StoreQuery:
+        """`store_query` with the second model's ranking added (mode `ensemble`), after
+        Rocchio feedback on both question vectors when ENSEMBLE_FEEDBACK is set."""
+        first_query = store_query.vector
+        assert self._second_vectors is not None and first_query is not None
+        first_w, lexical_w, second_w = ENSEMBLE_WEIGHTS
+        rows = self._allowed_rows(store_query.doc_ids, store_query.speaker)
+        store_query = replace(
+            store_query,
+            fuse=self._ensemble_fuse,
+            weights=(first_w, lexical_w),
+            extra=(second_ranking(self._second_vectors, second_query, store_query.depth, rows),),
+            extra_weights=(second_w,),
+        )
+        if not ENSEMBLE_FEEDBACK:
+            return store_query
+        first = self.store.search(replace(store_query, k=ROCCHIO_DOCS))
+        top = [self._rows[h.passage.id] for h in first if h.passage.id in self._rows]
+        if not top:
+            return store_query
+        if self._vectors is None:
+            self._vectors = self.index.dense.vectors()
+        moved = rocchio(second_query, self._second_vectors[top], ENSEMBLE_FEEDBACK)
+        return replace(
+            store_query,
+            vector=rocchio(first_query, self._vectors[top], ENSEMBLE_FEEDBACK),
+            extra=(second_ranking(self._second_vectors, moved, store_query.depth, rows),),
+        )
+
+    def _with_second_scores(self, stored: list[StoredHit], query: np.ndarray) -> list[StoredHit]:
+        """Hits with the second model's cosine added to their `scores` as "second"."""
+        assert self._second_vectors is not None
+        cosines = second_scores(
+            self._second_vectors, [self._rows[h.passage.id] for h in stored], query
+        )
+        return [
+            replace(h, scores=h.scores | {"second": float(c)})
+            for h, c in zip(stored, cosines, strict=True)
+        ]
+
+    def _allowed_rows(
+        self, doc_ids: Collection[str] | None, speaker: str | None
+    ) -> np.ndarray | None:
+        """Catalogue rows a filtered query may return (None: no filter), as the store filters."""
+        if doc_ids is None and speaker is None:
+            return None
+        rows: set[int] | None = None
+        if doc_ids is not None:
+            rows = {r for d in doc_ids for r in self._doc_rows.get(d, [])}
+        if speaker is not None:
+            quoted = {
+                self._rows[pid]
+                for qid, pid in self._quote_passage.items()
+                if pid in self._rows
+                and qid in self.quotes
+                and self.quotes[qid].speaker.name == speaker
+            }
+            rows = quoted if rows is None else rows & quoted
+        return np.array(sorted(rows or ()), dtype=np.int64)
+
     def _rescore(self, question: str, stored: list[StoredHit]) -> list[StoredHit]:
         """The first stage's hits re-ordered with the second model (index.second.rescore)."""
         assert self.second is not None and self._second_vectors is not None
-        query = self.second.encoder.encode([question])[0]
+        query = encode_queries(self.second.encoder, [question])[0]
         rows = [self._rows[h.passage.id] for h in stored]
         cosines = second_scores(self._second_vectors, rows, query)
         ranked = rescore(

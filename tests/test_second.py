@@ -16,6 +16,8 @@ from index import split_models
 from index.documents import Document
 from index.search import Searcher
 from index.second import (
+    ENSEMBLE_FUSION,
+    ENSEMBLE_WEIGHTS,
     RESCORE_DEPTH,
     RESCORE_WEIGHT,
     SecondModel,
@@ -23,8 +25,10 @@ from index.second import (
     embedded_texts,
     passage_vectors,
     rescore,
+    second_ranking,
 )
 from index.store import BuildSettings, Index
+from index.stores.model import rank_candidates
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, FakeEncoder
@@ -161,6 +165,104 @@ def test_http_rescore_and_readyz(rescore_searcher: Searcher) -> None:
         body = client.get("/v1/search", params={"q": "innovation", "k": 3}).json()
         assert len(body["passages"]) == 3
         assert "second" in body["passages"][0]["scores"]
+
+
+def test_second_ranking_top_depth_within_rows() -> None:
+    vectors = np.eye(4, dtype=np.float32)
+    query = np.array([0.1, 0.4, 0.3, 0.2], dtype=np.float32)
+    assert second_ranking(vectors, query, 2) == pytest.approx({1: 0.4, 2: 0.3})
+    assert second_ranking(vectors, query, 2, np.array([0, 3])) == pytest.approx({0: 0.1, 3: 0.2})
+    assert second_ranking(vectors, query, 0) == {}
+
+
+def test_rank_candidates_fuses_extra_rankings_hand_computed() -> None:
+    from index.fusion import minmax
+
+    # dense {1: 0.9, 2: 0.5} -> {1: 1, 2: 0}; lexical {2: 8, 3: 4} -> {2: 1, 3: 0};
+    # extra {3: 0.8, 4: 0.2} -> {3: 1, 4: 0}, weight 2: 1 -> 1, 2 -> 1, 3 -> 2, 4 -> 0
+    ranked = rank_candidates(
+        True, True, {1: 0.9, 2: 0.5}, {2: 8.0, 3: 4.0}, minmax, (1.0, 1.0),
+        [{3: 0.8, 4: 0.2}], [2.0],
+    )  # fmt: skip
+    assert ranked == [(3, 2.0), (1, 1.0), (2, 1.0), (4, 0.0)]
+
+
+def test_ensemble_mode_fuses_three_retrievers(rescore_searcher: Searcher) -> None:
+    question = "What did Huang Hanquan say about innovation?"
+    result = rescore_searcher.search(question, k=5, mode="ensemble")
+    assert len(result.hits) == 5
+    assert [h.rank for h in result.hits] == [1, 2, 3, 4, 5]
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    for hit in result.hits:
+        assert set(hit.scores) == {"dense", "lexical", "second"}
+        assert -1.0 <= hit.scores["second"] <= 1.0
+    # with the second model's weight at 0 the ranking is the hybrid's, fused the same way
+    import index.search as search
+
+    first, lexical, _ = ENSEMBLE_WEIGHTS
+    original = search.ENSEMBLE_WEIGHTS
+    search.ENSEMBLE_WEIGHTS = (first, lexical, 0.0)
+    try:
+        without = rescore_searcher.search(question, k=5, mode="ensemble")
+    finally:
+        search.ENSEMBLE_WEIGHTS = original
+    hybrid = Searcher(rescore_searcher.index, FakeEncoder(), fusion=ENSEMBLE_FUSION)
+    expected = hybrid.search(question, k=5, mode="hybrid")
+    assert [h.passage.id for h in without.hits] == [h.passage.id for h in expected.hits]
+
+
+def test_ensemble_respects_document_and_speaker_filters(rescore_searcher: Searcher) -> None:
+    doc_id = rescore_searcher.index.passages[0].doc_id
+    hits = rescore_searcher.search("innovation", k=50, mode="ensemble", doc_ids=["nope"]).hits
+    assert hits == []
+    hits = rescore_searcher.search("innovation", k=50, mode="ensemble", doc_ids=[doc_id]).hits
+    assert hits and all(h.passage.doc_id == doc_id for h in hits)
+    speaker = next(iter(rescore_searcher.quotes.values())).speaker.name
+    hits = rescore_searcher.search("innovation", k=50, mode="ensemble", speaker=speaker).hits
+    quoted = {pid for qid, pid in rescore_searcher._quote_passage.items()
+              if rescore_searcher.quotes[qid].speaker.name == speaker}  # fmt: skip
+    assert hits and {h.passage.id for h in hits} <= quoted
+
+
+def test_ensemble_needs_a_second_model_and_the_embedded_store(
+    rescore_searcher: Searcher, fake_searcher: Searcher
+) -> None:
+    assert "ensemble" in rescore_searcher.modes
+    assert "ensemble" not in fake_searcher.modes
+    with pytest.raises(ValueError, match="SAYSO_SECOND_MODEL"):
+        fake_searcher.search("innovation", mode="ensemble")
+
+    class Points:
+        """A store that cannot fuse extra rankings (as Qdrant)."""
+
+        extra_rankings = False
+
+    no_extra = Searcher(
+        rescore_searcher.index,
+        FakeEncoder(),
+        store=Points(),  # type: ignore[arg-type]
+        second=rescore_searcher.second,
+    )
+    assert "rescore" in no_extra.modes and "ensemble" not in no_extra.modes
+    profile = rescore_searcher.profile("ensemble")
+    assert profile["fusion"] == ENSEMBLE_FUSION
+    assert profile["ensemble"]["second_weight"] == ENSEMBLE_WEIGHTS[2]  # type: ignore[index]
+
+
+def test_http_ensemble_unavailable_and_available(
+    client_without_second: TestClient, rescore_searcher: Searcher
+) -> None:
+    response = client_without_second.get("/v1/search", params={"q": "x", "mode": "ensemble"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "mode_unavailable"
+    app = create_app(Settings(model=FAKE_MODEL, mode="ensemble"), searcher=rescore_searcher)
+    with TestClient(app) as client:
+        ready = client.get("/readyz").json()
+        assert ready["mode"] == "ensemble" and "ensemble" in ready["modes"]
+        assert ready["profile"]["ensemble"]["second_weight"] == ENSEMBLE_WEIGHTS[2]
+        body = client.post("/v1/search", json={"question": "innovation", "k": 3}).json()
+        assert len(body["passages"]) == 3 and "second" in body["passages"][0]["scores"]
 
 
 def test_settings_without_second_model_load_nothing() -> None:

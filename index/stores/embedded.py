@@ -32,6 +32,8 @@ class EmbeddedStore:
     """
 
     engine = "faiss"
+    extra_rankings = True
+    """Candidates are passage rows of the loaded index, so `StoreQuery.extra` applies as is."""
 
     def __init__(self, index: Index, *, root: Path | None = None) -> None:
         self._lock = threading.Lock()
@@ -66,8 +68,19 @@ class EmbeddedStore:
             dense = self._dense(query.vector, query.depth, allowed)
         if lexical_scores is not None:
             lexical = self._lexical(lexical_scores, query.depth, allowed)
+        extra = query.extra
+        if extra and allowed is not None:
+            keep = set(allowed.tolist())
+            extra = tuple({r: s for r, s in ranking.items() if r in keep} for ranking in extra)
         ranked = rank_candidates(
-            query.vector is not None, query.lexical, dense, lexical, query.fuse, query.weights
+            query.vector is not None,
+            query.lexical,
+            dense,
+            lexical,
+            query.fuse,
+            query.weights,
+            extra,
+            query.extra_weights,
         )[: query.k]
         return [self._hit(row, score, query, lexical_scores) for row, score in ranked]
 

@@ -42,6 +42,9 @@ class StoreQuery:
 
     `depth` candidates are taken from each retriever, fused with `fuse`, and the best `k`
     returned. `doc_ids` and `speaker` restrict the passages searched (None: no filter).
+    `extra` holds more retrievers' candidates (a second dense model's cosines), keyed by
+    passage row in the catalogue's order, fused after dense and lexical with
+    `extra_weights`; only stores whose `extra_rankings` is True accept them.
     """
 
     text: str
@@ -53,6 +56,8 @@ class StoreQuery:
     weights: tuple[float, float] = (1.0, 1.0)
     doc_ids: tuple[str, ...] | None = None
     speaker: str | None = None
+    extra: tuple[Mapping[int, float], ...] = ()
+    extra_weights: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,9 @@ class StoreStats:
 class PassageStore(Protocol):
     """Where passages live. Implementations: the embedded FAISS + BM25 files, Qdrant."""
 
+    extra_rankings: bool
+    """Whether `search` fuses `StoreQuery.extra` (rankings keyed by catalogue row)."""
+
     def upsert(self, records: Sequence[DocumentRecord]) -> None:
         """Add or replace these documents (all their passages) in one step."""
         ...
@@ -105,10 +113,18 @@ def rank_candidates(
     lexical: Mapping[int, float],
     fuse: Fuser,
     weights: tuple[float, float],
+    extra: Sequence[Mapping[int, float]] = (),
+    extra_weights: Sequence[float] = (),
 ) -> list[tuple[int, float]]:
     """Candidates (an int that orders passages as the corpus does) with their ranking score,
-    best first, ties broken by that int: the one ranking rule every store applies."""
-    if mode_dense and mode_lexical:
+    best first, ties broken by that int: the one ranking rule every store applies.
+    `extra` rankings (same ints) join the fusion with `extra_weights`."""
+    if extra:
+        rankings = [dense] if mode_dense else []
+        rankings += [lexical] if mode_lexical else []
+        used = [w for w, on in zip(weights, (mode_dense, mode_lexical), strict=True) if on]
+        fused = fuse([*rankings, *extra], [*used, *extra_weights])
+    elif mode_dense and mode_lexical:
         fused = fuse([dense, lexical], weights)
     else:
         fused = dict(dense if mode_dense else lexical)

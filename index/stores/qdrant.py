@@ -57,6 +57,8 @@ class QdrantStore:
     """
 
     engine = "qdrant"
+    extra_rankings = False
+    """Candidates are Qdrant points, not catalogue rows: a second model's ranking cannot join."""
 
     def __init__(
         self,
@@ -206,6 +208,8 @@ class QdrantStore:
     def search(self, query: StoreQuery) -> list[StoredHit]:
         from qdrant_client.http import models as qm
 
+        if query.extra:
+            raise ValueError("the qdrant store cannot fuse extra rankings (a second model)")
         if query.doc_ids is not None and not query.doc_ids:
             return []
         where = self._filter(query)
