@@ -231,12 +231,37 @@ def _set_current(root: Path, version: str) -> None:
     _fsync(root)
 
 
-def _prune(root: Path, keep: str) -> None:
-    """Remove leftovers of killed writers and all but the newest KEEP_VERSIONS versions."""
+def _remove_leftovers(root: Path) -> None:
+    """Delete what killed writers left: half-written versions and unrenamed pointers."""
     for tmp in root.glob(".tmp-*"):
         shutil.rmtree(tmp, ignore_errors=True)
     for pointer in root.glob(".CURRENT-*"):
         pointer.unlink(missing_ok=True)
+
+
+def remove_leftovers(root: Path) -> None:
+    """`_remove_leftovers` for a reader that found the index current and writes nothing.
+
+    Only when no writer holds the lock (a writer at work owns its `.tmp-*` and prunes the
+    rest itself when it finishes): a build killed mid-write is cleaned up by the next
+    `sayso build` / `serve` even when there is nothing to rebuild.
+    """
+    if not root.is_dir():
+        return
+    with (root / ".lock").open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        try:
+            _remove_leftovers(root)
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _prune(root: Path, keep: str) -> None:
+    """Remove leftovers of killed writers and all but the newest KEEP_VERSIONS versions."""
+    _remove_leftovers(root)
     # Newest by write time: several versions can share one second of their id's timestamp.
     versions = sorted(
         (p for p in (root / "versions").iterdir() if p.is_dir()),

@@ -16,7 +16,7 @@ from index.build import Progress, is_current, update_index
 from index.dense import Encoder
 from index.documents import Document, load_documents
 from index.second import passage_vectors
-from index.store import Index, IndexStoreError, read_index
+from index.store import Index, IndexStoreError, read_index, remove_leftovers
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def open_index(
     documents = _merge(seeds, api)
     build = settings.build_settings()
     if previous is not None and not force and is_current(root, documents, build):
+        remove_leftovers(root)
         return Opened(previous, built=False)
     if encoder is None:
         encoder = settings.make_encoder()

@@ -16,6 +16,8 @@ from index.store import (
     IndexStoreError,
     current_version,
     read_index,
+    remove_leftovers,
+    writer_lock,
 )
 from tests.conftest import FakeEncoder
 
@@ -150,3 +152,21 @@ def test_speaker_context_is_indexed_but_never_returned(
     assert indexed_text(he_stressed, fake_index.documents, off, contexts) == he_stressed.text
     document = fake_index.documents[he_stressed.doc_id]
     assert document.text[he_stressed.start : he_stressed.end] == he_stressed.text
+
+
+def test_leftovers_of_killed_writers_are_removed_unless_a_writer_is_at_work(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings
+) -> None:
+    update_index(tmp_path, load_documents(seeds_copy), fake_settings, FakeEncoder())
+    half_written = tmp_path / ".tmp-20260101T000000-dead"
+    half_written.mkdir()
+    (half_written / "passages.jsonl").write_text("{}\n")
+    pointer = tmp_path / ".CURRENT-dead"
+    pointer.write_text("nothing\n")
+    with writer_lock(tmp_path):  # a writer at work: its files are not leftovers
+        remove_leftovers(tmp_path)
+        assert half_written.is_dir() and pointer.is_file()
+    remove_leftovers(tmp_path)
+    assert not half_written.exists() and not pointer.exists()
+    assert read_index(tmp_path, model=fake_settings.model).passages  # the live version stays
+    remove_leftovers(tmp_path / "missing")  # no index yet: nothing to do, no error
