@@ -412,3 +412,43 @@ def test_first_name_in_apposition_names_the_speaker() -> None:
     _check_offsets(text, quotes)
     assert [(q.kind, q.speaker.name) for q in quotes] == [("indirect", "Jane"), ("direct", "Jane")]
     assert quotes[0].speaker.title == "His wife"
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted", "speaker"),
+    [
+        (
+            "Maria Lopez leaned toward the microphone and whispered: “We will not give up.”",
+            "We will not give up.",
+            "Maria Lopez",
+        ),
+        (
+            "Asked about the lawsuit, Tom Becker fired back: “Let them sue us in court.”",
+            "Let them sue us in court.",
+            "Tom Becker",
+        ),
+        (
+            "After the vote, Governor Amara Okafor issued the following statement:\n\n"
+            "“Our thoughts are with the families of the victims tonight.”",
+            "Our thoughts are with the families of the victims tonight.",
+            "Amara Okafor",
+        ),
+    ],
+)
+def test_quote_only_cues_frame_a_quote_in_marks(text: str, quoted: str, speaker: str) -> None:
+    quote = _only(text)
+    assert quote.text == quoted
+    assert quote.speaker.name == speaker
+
+
+def test_opening_mark_typed_as_a_closing_one() -> None:
+    text = (
+        "“It is an unusual step,“ said Larry Noble, an attorney with the Campaign Legal "
+        "Center. “It is a hard thing to pull off.”"
+    )
+    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    _check_offsets(text, quotes)
+    assert [(q.text, q.speaker.name) for q in quotes] == [
+        ("It is an unusual step", "Larry Noble"),
+        ("It is a hard thing to pull off.", "Larry Noble"),
+    ]
