@@ -452,3 +452,18 @@ def test_opening_mark_typed_as_a_closing_one() -> None:
         ("It is an unusual step", "Larry Noble"),
         ("It is a hard thing to pull off.", "Larry Noble"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“The way I see it,” she elaborated, “nobody ever questioned the captain’s service.”",
+        "“The risk,” said Edward Leamer, an economist who is the director of the UCLA "
+        "Anderson Forecast, “is that we are going to be attracting workers and repelling jobs.”",
+    ],
+)
+def test_second_half_of_a_quote_split_by_its_frame(text: str) -> None:
+    quotes = extract_quotes(text, "t")
+    _check_offsets(text, quotes)
+    second = text[text.rindex("“") + 1 : text.rindex("”")]
+    assert any(q.kind == "direct" and q.text == second for q in quotes), quotes

@@ -326,7 +326,27 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
     return None
 
 
-def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
+def _resumes(doc: Doc, marks: list[_Marked], n: int) -> bool:
+    """Quote `n` is the second half of one split by its frame (`“The risk,” said X, an
+    economist, “is that …”`): the previous quote opens the sentence and ends with a comma,
+    and only the frame and a comma stand between them."""
+    mark = marks[n]
+    if n == 0 or mark.open_i == 0 or doc[mark.open_i - 1].text != ",":
+        return False
+    previous = marks[n - 1]
+    if previous.close_i < 0 or previous.paragraph != mark.paragraph:
+        return False
+    if mark.open_i - previous.close_i > _MAX_FRAME:
+        return False
+    if doc[previous.close_i - 1].text != "," or not _starts_sentence(doc, previous):
+        return False
+    between = doc[previous.close_i + 1 : mark.open_i]
+    return not any(t.text in SENTENCE_END or "\n" in t.text for t in between)
+
+
+def _framed(
+    doc: Doc, mark: _Marked, paragraphs: list[int], resumes: bool = False
+) -> Candidate | None:
     verb = _after_frame(doc, mark, paragraphs) if _starts_sentence(doc, mark) else None
     verb = verb or _before_frame(doc, mark, paragraphs)
     if verb is None:
@@ -339,7 +359,8 @@ def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
         return Candidate(mark.start, mark.end, "direct", "according to", verb.i, source.i)
     subject = _speaker_token(doc, verb, mark)
     start, end, kind = mark.start, mark.end, "direct"
-    reported = _reported_before(doc, verb, mark)
+    # the frame between the halves of a split quote is no reported statement
+    reported = -1 if resumes else _reported_before(doc, verb, mark)
     if reported >= 0:
         # the reported statement, closing mark included: `that after …, “It's time.”`
         start, kind = doc[reported].idx, "indirect"
@@ -369,7 +390,8 @@ def find_direct(doc: Doc) -> list[Candidate]:
     """
     paragraphs = _paragraphs(doc)
     marks = marked_spans(doc, paragraphs)
-    framed = [_framed(doc, mark, paragraphs) for mark in marks]
+    resumes = [_resumes(doc, marks, n) for n in range(len(marks))]
+    framed = [_framed(doc, m, paragraphs, r) for m, r in zip(marks, resumes, strict=True)]
     owner = [n if c is not None and c.subject >= 0 else -1 for n, c in enumerate(framed)]
     result: list[Candidate] = []
     text = doc.text
@@ -378,7 +400,8 @@ def find_direct(doc: Doc) -> list[Candidate]:
             result.append(cand)
             continue
         words = len(text[mark.start : mark.end].split())
-        if cand is None and (words < _MIN_FLOATING_WORDS or not _starts_sentence(doc, mark)):
+        floating = _starts_sentence(doc, mark) or resumes[n]
+        if cand is None and (words < _MIN_FLOATING_WORDS or not floating):
             continue
         owner[n] = _continued_from(marks, owner, n)
         if owner[n] >= 0:
