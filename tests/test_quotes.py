@@ -412,3 +412,58 @@ def test_first_name_in_apposition_names_the_speaker() -> None:
     _check_offsets(text, quotes)
     assert [(q.kind, q.speaker.name) for q in quotes] == [("indirect", "Jane"), ("direct", "Jane")]
     assert quotes[0].speaker.title == "His wife"
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted", "speaker"),
+    [
+        (
+            "Maria Lopez leaned toward the microphone and whispered: “We will not give up.”",
+            "We will not give up.",
+            "Maria Lopez",
+        ),
+        (
+            "Asked about the lawsuit, Tom Becker fired back: “Let them sue us in court.”",
+            "Let them sue us in court.",
+            "Tom Becker",
+        ),
+        (
+            "After the vote, Governor Amara Okafor issued the following statement:\n\n"
+            "“Our thoughts are with the families of the victims tonight.”",
+            "Our thoughts are with the families of the victims tonight.",
+            "Amara Okafor",
+        ),
+    ],
+)
+def test_quote_only_cues_frame_a_quote_in_marks(text: str, quoted: str, speaker: str) -> None:
+    quote = _only(text)
+    assert quote.text == quoted
+    assert quote.speaker.name == speaker
+
+
+def test_opening_mark_typed_as_a_closing_one() -> None:
+    text = (
+        "“It is an unusual step,“ said Larry Noble, an attorney with the Campaign Legal "
+        "Center. “It is a hard thing to pull off.”"
+    )
+    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    _check_offsets(text, quotes)
+    assert [(q.text, q.speaker.name) for q in quotes] == [
+        ("It is an unusual step", "Larry Noble"),
+        ("It is a hard thing to pull off.", "Larry Noble"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“The way I see it,” she elaborated, “nobody ever questioned the captain’s service.”",
+        "“The risk,” said Edward Leamer, an economist who is the director of the UCLA "
+        "Anderson Forecast, “is that we are going to be attracting workers and repelling jobs.”",
+    ],
+)
+def test_second_half_of_a_quote_split_by_its_frame(text: str) -> None:
+    quotes = extract_quotes(text, "t")
+    _check_offsets(text, quotes)
+    second = text[text.rindex("“") + 1 : text.rindex("”")]
+    assert any(q.kind == "direct" and q.text == second for q in quotes), quotes

@@ -6,12 +6,15 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from index.quotes.lexicon import (
+    BACK_CUES,
     CLOSE_MARKS,
     CUE_VERBS,
     FINITE_TAGS,
     OPEN_MARKS,
     PHRASAL_CUES,
+    QUOTE_ONLY_CUES,
     SENTENCE_END,
+    SPEECH_NOUNS,
     STRAIGHT_MARKS,
 )
 from index.quotes.speakers import subject_of
@@ -78,6 +81,15 @@ def _is_close(token: Token) -> bool:
     return token.text in CLOSE_MARKS or (token.text in STRAIGHT_MARKS and not _is_open(token))
 
 
+def _closes_as_open(doc: Doc, token: Token) -> bool:
+    """An opening mark typed where a closing one belongs (`“It's unusual,“ said Noble`):
+    glued to the word or punctuation before it and followed by a space or the end."""
+    if token.text not in OPEN_MARKS or token.i == 0:
+        return False
+    previous = doc[token.i - 1]
+    return not previous.whitespace_ and not previous.is_space and bool(token.whitespace_)
+
+
 def _span(text: str, start: int, end: int) -> tuple[int, int]:
     """Trim whitespace and a trailing comma (it belongs to the attribution, not the speaker)."""
     while start < end and text[start].isspace():
@@ -98,7 +110,7 @@ def marked_spans(doc: Doc, paragraphs: list[int]) -> list[_Marked]:
             opened = None
         if opened is None and _is_open(token):
             opened = token
-        elif opened is not None and _is_close(token):
+        elif opened is not None and (_is_close(token) or _closes_as_open(doc, token)):
             start, end = _span(text, opened.idx + len(opened.text), token.idx)
             if start < end:
                 found.append(_Marked(opened.i, token.i, start, end, paragraphs[opened.i]))
@@ -122,6 +134,25 @@ def _unclosed(doc: Doc, text: str, opened: Token, stop: int, paragraphs: list[in
 
 def _is_cue(token: Token) -> bool:
     return token.lemma_.lower() in CUE_VERBS and token.pos_ in ("VERB", "AUX")
+
+
+def _is_quote_cue(token: Token) -> bool:
+    """A cue, or a verb that frames only a quote in marks: a manner of speaking
+    (`whispered`), `fired back`, or a verb whose object is a statement (`issued the
+    following statement`)."""
+    if _is_cue(token):
+        return True
+    if token.pos_ != "VERB":
+        return False
+    lemma = token.lemma_.lower()
+    if lemma in QUOTE_ONLY_CUES:
+        return True
+    children = list(token.children)
+    if lemma in BACK_CUES and any(
+        c.dep_ in ("prt", "advmod") and c.lower_ == "back" for c in children
+    ):
+        return True
+    return any(c.dep_ == "dobj" and c.lemma_.lower() in SPEECH_NOUNS for c in children)
 
 
 def _blocks(token: Token) -> bool:
@@ -192,7 +223,7 @@ def _before_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
             return None
         if token.text in CLOSE_MARKS | STRAIGHT_MARKS:
             return None
-        if _is_cue(token) or token.lower_ == "according":
+        if _is_quote_cue(token) or token.lower_ == "according":
             return token
         if _blocks(token):
             return None
@@ -295,7 +326,27 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
     return None
 
 
-def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
+def _resumes(doc: Doc, marks: list[_Marked], n: int) -> bool:
+    """Quote `n` is the second half of one split by its frame (`“The risk,” said X, an
+    economist, “is that …”`): the previous quote opens the sentence and ends with a comma,
+    and only the frame and a comma stand between them."""
+    mark = marks[n]
+    if n == 0 or mark.open_i == 0 or doc[mark.open_i - 1].text != ",":
+        return False
+    previous = marks[n - 1]
+    if previous.close_i < 0 or previous.paragraph != mark.paragraph:
+        return False
+    if mark.open_i - previous.close_i > _MAX_FRAME:
+        return False
+    if doc[previous.close_i - 1].text != "," or not _starts_sentence(doc, previous):
+        return False
+    between = doc[previous.close_i + 1 : mark.open_i]
+    return not any(t.text in SENTENCE_END or "\n" in t.text for t in between)
+
+
+def _framed(
+    doc: Doc, mark: _Marked, paragraphs: list[int], resumes: bool = False
+) -> Candidate | None:
     verb = _after_frame(doc, mark, paragraphs) if _starts_sentence(doc, mark) else None
     verb = verb or _before_frame(doc, mark, paragraphs)
     if verb is None:
@@ -308,7 +359,8 @@ def _framed(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Candidate | None:
         return Candidate(mark.start, mark.end, "direct", "according to", verb.i, source.i)
     subject = _speaker_token(doc, verb, mark)
     start, end, kind = mark.start, mark.end, "direct"
-    reported = _reported_before(doc, verb, mark)
+    # the frame between the halves of a split quote is no reported statement
+    reported = -1 if resumes else _reported_before(doc, verb, mark)
     if reported >= 0:
         # the reported statement, closing mark included: `that after …, “It's time.”`
         start, kind = doc[reported].idx, "indirect"
@@ -338,7 +390,8 @@ def find_direct(doc: Doc) -> list[Candidate]:
     """
     paragraphs = _paragraphs(doc)
     marks = marked_spans(doc, paragraphs)
-    framed = [_framed(doc, mark, paragraphs) for mark in marks]
+    resumes = [_resumes(doc, marks, n) for n in range(len(marks))]
+    framed = [_framed(doc, m, paragraphs, r) for m, r in zip(marks, resumes, strict=True)]
     owner = [n if c is not None and c.subject >= 0 else -1 for n, c in enumerate(framed)]
     result: list[Candidate] = []
     text = doc.text
@@ -347,7 +400,8 @@ def find_direct(doc: Doc) -> list[Candidate]:
             result.append(cand)
             continue
         words = len(text[mark.start : mark.end].split())
-        if cand is None and (words < _MIN_FLOATING_WORDS or not _starts_sentence(doc, mark)):
+        floating = _starts_sentence(doc, mark) or resumes[n]
+        if cand is None and (words < _MIN_FLOATING_WORDS or not floating):
             continue
         owner[n] = _continued_from(marks, owner, n)
         if owner[n] >= 0:

@@ -122,6 +122,28 @@ OBJECT_CUES = frozenset(
 )
 # Verbs that need a particle or preposition to be a cue, with the word that completes them.
 PHRASAL_CUES = {"point": "out", "call": "for"}
+# Manner-of-speaking verbs that frame only a quote in quote marks (`he whispered: “…”`),
+# never reported speech: too vague to introduce a paraphrase.
+QUOTE_ONLY_CUES = frozenset(
+    [
+        "whisper",
+        "proclaim",
+        "lecture",
+        "interject",
+        "boom",
+        "mutter",
+        "retort",
+        "thunder",
+        "gush",
+        "snap",
+        "cry",
+    ]
+)
+# Verbs that are a cue for a quote with the particle `back` (`Rubio fired back: “…”`).
+BACK_CUES = frozenset(["fire", "shoot", "hit", "push", "strike"])
+# Nouns for a piece of speech or writing; a verb taking one as its object frames the quote
+# that follows a colon (`Trump issued the following statement: “…”`).
+SPEECH_NOUNS = frozenset(["statement", "message", "tweet", "remark", "memo", "note"])
 # Verbs that report content only through a `that`-clause (too ambiguous otherwise).
 CLAUSE_ONLY = frozenset(["charge", "believe", "think", "hope", "fear", "worry"])
 
