@@ -8,9 +8,10 @@ scores exactly the order sayso returned.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
 
 Ranking = tuple[tuple[str, float], ...]
 """(id, score) pairs, best first, with strictly decreasing scores; ids are unique."""
@@ -23,8 +24,10 @@ def ranking(scored: Iterable[tuple[str, float]], k: int | None = None) -> Rankin
     """The first `k` distinct ids of `scored` (best first), each keeping its first (best) score.
 
     Aggregating passages to documents this way scores each document by its best passage
-    (MaxP, Dai and Callan, SIGIR 2019). A score not below its predecessor's is lowered to
-    the next float below it, so the order survives evaluators that sort by score.
+    (MaxP, Dai and Callan, SIGIR 2019). A score not below its predecessor's in float32 is
+    lowered to the next float32 below it, so the order survives evaluators that sort by
+    score: pytrec_eval (behind ir_measures' nDCG) compares scores as float32 and breaks
+    ties by document id, so a step of one float64 ulp was a tie again there.
     """
     out: list[tuple[str, float]] = []
     seen: set[str] = set()
@@ -35,8 +38,8 @@ def ranking(scored: Iterable[tuple[str, float]], k: int | None = None) -> Rankin
             break
         seen.add(item)
         value = float(score)
-        if out and value >= out[-1][1]:
-            value = math.nextafter(out[-1][1], -math.inf)
+        if out and np.float32(value) >= np.float32(out[-1][1]):
+            value = float(np.nextafter(np.float32(out[-1][1]), np.float32(-np.inf)))
         out.append((item, value))
     return tuple(out)
 

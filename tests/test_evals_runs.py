@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.metrics import per_query
 from evals.runs import ranking, read_run, run_paths, write_run
 
 
@@ -21,6 +22,16 @@ def test_ties_become_strictly_decreasing_in_system_order() -> None:
     assert [doc for doc, _ in ranked] == ["z", "a", "m"]
     assert scores[0] == 0.5 and scores[0] > scores[1] > scores[2]
     assert scores[2] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("first", ["a", "z"])
+def test_tied_scores_keep_the_system_order_in_the_evaluator(first: str) -> None:
+    """pytrec_eval compares scores as float32 and breaks ties by document id: a tie lowered
+    by one float64 ulp must still rank second whatever the ids are."""
+    ranked = ranking([(first, 1.0), ("b", 1.0), ("c", 0.5)])
+    scores = per_query({"q": {"b": 1}}, {"q": ranked}, ["nDCG@10", "RR@10"])["q"]
+    assert scores["RR@10"] == pytest.approx(0.5)
+    assert scores["nDCG@10"] == pytest.approx(0.6309, abs=1e-4)
 
 
 def test_run_file_format_round_trips(tmp_path: Path) -> None:
