@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
 from index.build import update_index
 from index.documents import Document, load_documents
@@ -55,6 +56,17 @@ def fake_index(
 @pytest.fixture(scope="session")
 def fake_searcher(fake_index: Index) -> Searcher:
     return Searcher(fake_index, FakeEncoder())
+
+
+@pytest.fixture()
+def fake_client(fake_searcher: Searcher) -> Iterator[TestClient]:
+    """The HTTP app over `fake_searcher` (no second model, no cross-encoder), default settings."""
+    from service.app import create_app
+    from service.settings import Settings
+
+    app = create_app(Settings(model=HASH_MODEL), searcher=fake_searcher)
+    with TestClient(app) as client:
+        yield client
 
 
 @pytest.fixture()

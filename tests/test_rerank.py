@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -153,25 +153,16 @@ def test_with_index_keeps_the_reranker(rerank_searcher: Searcher) -> None:
     assert "rerank" in again.modes
 
 
-@pytest.fixture()
-def client_without_reranker(fake_searcher: Searcher) -> Iterator[TestClient]:
-    app = create_app(Settings(model=FAKE_MODEL), searcher=fake_searcher)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def test_http_rerank_without_reranker_is_400(client_without_reranker: TestClient) -> None:
+def test_http_rerank_without_reranker_is_400(fake_client: TestClient) -> None:
     for response in (
-        client_without_reranker.post(
-            "/v1/search", json={"question": "innovation", "mode": "rerank"}
-        ),
-        client_without_reranker.get("/v1/search", params={"q": "innovation", "mode": "rerank"}),
+        fake_client.post("/v1/search", json={"question": "innovation", "mode": "rerank"}),
+        fake_client.get("/v1/search", params={"q": "innovation", "mode": "rerank"}),
     ):
         assert response.status_code == 400
         error = response.json()["error"]
         assert error["code"] == "mode_unavailable"
         assert "SAYSO_RERANKER" in error["message"]
-    ready = client_without_reranker.get("/readyz").json()
+    ready = fake_client.get("/readyz").json()
     assert "rerank" not in ready["modes"]
     assert ready["profile"]["reranker"] is None
 
@@ -251,13 +242,9 @@ def test_http_rerank_flag_of_the_contract(rerank_searcher: Searcher) -> None:
         assert wrong.json()["error"]["details"][0]["field"] == "rerank"
 
 
-def test_http_rerank_flag_without_reranker_is_400(client_without_reranker: TestClient) -> None:
-    response = client_without_reranker.post(
-        "/v1/search", json={"question": "innovation", "rerank": True}
-    )
+def test_http_rerank_flag_without_reranker_is_400(fake_client: TestClient) -> None:
+    response = fake_client.post("/v1/search", json={"question": "innovation", "rerank": True})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "mode_unavailable"
-    plain = client_without_reranker.post(
-        "/v1/search", json={"question": "innovation", "rerank": False}
-    )
+    plain = fake_client.post("/v1/search", json={"question": "innovation", "rerank": False})
     assert plain.status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -139,20 +139,11 @@ def test_modes_and_profile_name_the_second_model(
         fake_searcher.search("innovation", mode="rescore")
 
 
-@pytest.fixture()
-def client_without_second(fake_searcher: Searcher) -> Iterator[TestClient]:
-    app = create_app(Settings(model=FAKE_MODEL), searcher=fake_searcher)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def test_http_rescore_without_second_model_is_400(client_without_second: TestClient) -> None:
-    response = client_without_second.post(
-        "/v1/search", json={"question": "innovation", "mode": "rescore"}
-    )
+def test_http_rescore_without_second_model_is_400(fake_client: TestClient) -> None:
+    response = fake_client.post("/v1/search", json={"question": "innovation", "mode": "rescore"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "mode_unavailable"
-    ready = client_without_second.get("/readyz").json()
+    ready = fake_client.get("/readyz").json()
     assert "rescore" not in ready["modes"]
 
 
@@ -251,9 +242,9 @@ def test_ensemble_needs_a_second_model_and_the_embedded_store(
 
 
 def test_http_ensemble_unavailable_and_available(
-    client_without_second: TestClient, rescore_searcher: Searcher
+    fake_client: TestClient, rescore_searcher: Searcher
 ) -> None:
-    response = client_without_second.get("/v1/search", params={"q": "x", "mode": "ensemble"})
+    response = fake_client.get("/v1/search", params={"q": "x", "mode": "ensemble"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "mode_unavailable"
     app = create_app(Settings(model=FAKE_MODEL, mode="ensemble"), searcher=rescore_searcher)
