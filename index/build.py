@@ -89,19 +89,28 @@ def build_index(
         _sentence_rows(previous.passages, settings.sentence_vectors) if previous and reuse else []
     )
 
+    old_titles = (
+        dict(zip(previous.documents, previous.title_vectors, strict=False))
+        if previous and reuse
+        else {}
+    )
+
     passages: list[Passage] = []
     vectors: list[np.ndarray | None] = []
     sentence_vectors: list[np.ndarray | None] = []
+    titles: list[np.ndarray | None] = []
     for doc in sorted(documents, key=lambda d: d.id):
         rows, old_hash = reuse.get(doc.id, ([], ""))
         if rows and old_hash == doc.content_hash and previous is not None:
             assert old_vectors is not None
+            titles.append(old_titles.get(doc.id))
             for row in rows:
                 passages.append(previous.passages[row])
                 vectors.append(old_vectors[row])
                 begin, end = old_sentence_rows[row], old_sentence_rows[row + 1]
                 sentence_vectors.append(previous.sentence_vectors[begin:end])
             continue
+        titles.append(None)
         for passage in split_passages(
             doc, max_words=settings.max_words, min_words=settings.min_words
         ):
@@ -111,10 +120,20 @@ def build_index(
 
     quotes = _quotes(documents, settings, previous if reuse else None)
     contexts = speaker_contexts(passages, quotes) if settings.speaker_context else {}
-    passage_matrix, sentence_matrix = _fill_vectors(
-        encoder, documents, passages, vectors, sentence_vectors, settings, contexts, progress
+    passage_matrix, sentence_matrix, title_matrix = _fill_vectors(
+        encoder,
+        documents,
+        passages,
+        vectors,
+        sentence_vectors,
+        titles,
+        settings,
+        contexts,
+        progress,
     )
-    return _index_of(documents, passages, passage_matrix, sentence_matrix, settings, quotes)
+    return _index_of(
+        documents, passages, passage_matrix, sentence_matrix, title_matrix, settings, quotes
+    )
 
 
 def _quotes(
@@ -153,6 +172,8 @@ def assemble_index(records: Sequence[DocumentRecord], settings: BuildSettings) -
         raise IndexStoreError("no passages to index: every document was removed or is empty")
     dimension = next(r.vectors.shape[1] for r in ordered if len(r.passages))
     sentences = [r.sentence_vectors for r in ordered if len(r.sentence_vectors)]
+    untitled = np.zeros(dimension, dtype=np.float32)
+    titles = [untitled if r.title_vector is None else r.title_vector for r in ordered]
     quotes: dict[str, Quote] = {}
     for record in ordered:
         for rows in record.quotes:
@@ -165,6 +186,9 @@ def assemble_index(records: Sequence[DocumentRecord], settings: BuildSettings) -
         np.vstack(sentences).astype(np.float32)
         if sentences
         else np.zeros((0, dimension), dtype=np.float32),
+        np.vstack(titles).astype(np.float32)
+        if settings.sentence_vectors
+        else np.zeros((0, dimension), dtype=np.float32),
         settings,
         sorted(quotes.values(), key=lambda q: (q.doc_id, q.start, q.end)),
     )
@@ -175,6 +199,7 @@ def _index_of(
     passages: list[Passage],
     passage_matrix: np.ndarray,
     sentence_matrix: np.ndarray,
+    title_matrix: np.ndarray,
     settings: BuildSettings,
     quotes: Sequence[Quote] = (),
 ) -> Index:
@@ -189,6 +214,7 @@ def _index_of(
         passages=passages,
         dense=DenseIndex.from_vectors(passage_matrix, exact_max=settings.dense_exact_max),
         sentence_vectors=sentence_matrix,
+        title_vectors=title_matrix,
         lexical=LexicalIndex.build(
             [indexed_text(p, documents_by_id, settings, contexts) for p in passages],
             stem=settings.stem,
@@ -226,12 +252,16 @@ def _fill_vectors(
     passages: list[Passage],
     vectors: list[np.ndarray | None],
     sentence_vectors: list[np.ndarray | None],
+    titles: list[np.ndarray | None],
     settings: BuildSettings,
     contexts: Mapping[str, str],
     progress: Progress | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Embed every passage (and its sentences) that has no vector yet, in one batch."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Embed every passage (and its sentences, and its document's title) that has no vector
+    yet, in one batch. `titles` follows the documents in id order; an untitled document's
+    title vector is zeros, and no titles are kept without sentence vectors."""
     by_id = {d.id: d for d in documents}
+    ordered = sorted(by_id)
     todo = [i for i, v in enumerate(vectors) if v is None]
     texts = [indexed_text(passages[i], by_id, settings, contexts) for i in todo]
     sentence_texts = [
@@ -240,23 +270,42 @@ def _fill_vectors(
         if settings.sentence_vectors
         for s, e in passages[i].sentences
     ]
+    untitled = [
+        n
+        for n, doc_id in enumerate(ordered)
+        if settings.sentence_vectors and titles[n] is None and by_id[doc_id].title.strip()
+    ]
+    title_texts = [by_id[ordered[n]].title for n in untitled]
     if not passages:
         raise IndexStoreError("no passages to index: the seeds directory holds no article text")
-    log.info("embedding %d passages and %d sentences", len(texts), len(sentence_texts))
-    fresh = embed(encoder, texts + sentence_texts, progress)
+    log.info(
+        "embedding %d passages, %d sentences and %d titles",
+        len(texts),
+        len(sentence_texts),
+        len(title_texts),
+    )
+    fresh = embed(encoder, texts + sentence_texts + title_texts, progress)
     sentence_start = len(texts)
     for n, i in enumerate(todo):
         vectors[i] = fresh[n]
         count = len(passages[i].sentences) if settings.sentence_vectors else 0
         sentence_vectors[i] = fresh[sentence_start : sentence_start + count]
         sentence_start += count
+    for n, row in zip(untitled, fresh[sentence_start:], strict=True):
+        titles[n] = row
     passage_matrix = np.vstack([v for v in vectors if v is not None])
+    dimension = passage_matrix.shape[1]
     sentence_matrix = np.vstack([v for v in sentence_vectors if v is not None])
+    zeros = np.zeros(dimension, dtype=np.float32)
+    title_matrix = (
+        np.vstack([zeros if v is None else v for v in titles])
+        if settings.sentence_vectors
+        else np.zeros((0, dimension))
+    )
     return (
         np.ascontiguousarray(passage_matrix, dtype=np.float32),
-        np.ascontiguousarray(sentence_matrix, dtype=np.float32).reshape(
-            -1, passage_matrix.shape[1]
-        ),
+        np.ascontiguousarray(sentence_matrix, dtype=np.float32).reshape(-1, dimension),
+        np.ascontiguousarray(title_matrix, dtype=np.float32),
     )
 
 

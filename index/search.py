@@ -41,6 +41,7 @@ from index.second import (
 from index.store import Index
 from index.stores.embedded import EmbeddedStore
 from index.stores.model import PassageStore, StoredHit, StoreQuery
+from index.units import UNIT_WEIGHT
 
 BASE_MODES = ("hybrid", "dense", "lexical", "quality")
 """The modes every searcher runs; MODES adds those that need an extra model."""
@@ -116,8 +117,10 @@ class Searcher:
         store: PassageStore | None = None,
         second: SecondModel | None = None,
         reranker: RerankModel | None = None,
+        unit_weight: float = UNIT_WEIGHT,
     ) -> None:
         self.index = index
+        self.unit_weight = unit_weight
         self.encoder = encoder
         self.fuse = get_fuser(fusion)
         self.fusion = fusion
@@ -175,6 +178,7 @@ class Searcher:
             store=store,
             second=self.second,
             reranker=self.reranker,
+            unit_weight=self.unit_weight,
         )
 
     def profile(self, mode: str) -> dict[str, object]:
@@ -185,6 +189,7 @@ class Searcher:
             "fusion": QUALITY_FUSION if quality else self.fusion,
             "weights": list(self.weights),
             "candidates": self.candidates,
+            "unit_weight": self.unit_weight if self.index.settings.sentence_vectors else 0.0,
             "feedback": f"rocchio(beta={ROCCHIO_BETA}, docs={ROCCHIO_DOCS})" if quality else None,
             "second_model": self.second.name if self.second is not None else None,
             "reranker": self.reranker.name if self.reranker is not None else None,
@@ -267,6 +272,7 @@ class Searcher:
             weights=self.weights,
             doc_ids=None if doc_ids is None else tuple(doc_ids),
             speaker=speaker,
+            unit_weight=self.unit_weight,
         )
         if mode == "quality" and query is not None:
             store_query = replace(store_query, vector=self._feedback(store_query, query))

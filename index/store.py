@@ -8,6 +8,8 @@ Layout of an index root:
         documents.jsonl     passages.jsonl
         dense.faiss         passage vectors (FAISS inner product: flat, or HNSW when large)
         sentences.npy       sentence vectors, rows in passage-then-sentence order
+        titles.npy          one title vector per document, in documents.jsonl order
+                            (zeros for an untitled document; none without sentence vectors)
         lexical/            bm25s arrays and JSON (no pickle)
 
 A writer builds a version in a temporary directory, fsyncs it, renames it into
@@ -40,7 +42,7 @@ from index.quotes.model import Quote
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KEEP_VERSIONS = 2
 
 
@@ -109,6 +111,7 @@ class Index:
     passages: list[Passage]
     dense: DenseIndex
     sentence_vectors: np.ndarray
+    title_vectors: np.ndarray
     lexical: LexicalIndex
     path: Path
     quotes: tuple[Quote, ...] = ()
@@ -116,6 +119,11 @@ class Index:
     @property
     def settings(self) -> BuildSettings:
         return BuildSettings(**self.manifest.settings)
+
+    def title_rows(self) -> np.ndarray:
+        """Each passage's row in `title_vectors` (its document's), in passage order."""
+        rows = {doc_id: n for n, doc_id in enumerate(self.documents)}
+        return np.array([rows[p.doc_id] for p in self.passages], dtype=np.int64)
 
 
 def corpus_hash(doc_hashes: dict[str, str]) -> str:
@@ -208,6 +216,7 @@ def write_index(root: Path, index: Index) -> Path:
     _write_jsonl(tmp / "quotes.jsonl", (q.to_json() for q in index.quotes))
     index.dense.save(tmp / "dense.faiss")
     np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
+    np.save(tmp / "titles.npy", index.title_vectors, allow_pickle=False)
     (tmp / "lexical").mkdir()
     index.lexical.save(tmp / "lexical")
     # The manifest goes last: a version directory without one is never loaded.
@@ -342,6 +351,7 @@ def _read_live(root: Path, model: str | None) -> Index:
         )
         dense = DenseIndex.load(version / "dense.faiss")
         sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
+        title_vectors = np.load(version / "titles.npy", allow_pickle=False)
         settings = BuildSettings(**manifest.settings)
         lexical = LexicalIndex.load(
             version / "lexical", stem=settings.stem, stopwords=settings.stopwords
@@ -364,6 +374,7 @@ def _read_live(root: Path, model: str | None) -> Index:
         passages=passages,
         dense=dense,
         sentence_vectors=sentence_vectors,
+        title_vectors=title_vectors,
         lexical=lexical,
         path=version,
         quotes=quotes,

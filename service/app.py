@@ -85,7 +85,13 @@ def searcher_for(
     second = settings.make_second()
     reranker = settings.make_reranker()
     return Searcher(
-        index, encoder, fusion=settings.fusion, store=store, second=second, reranker=reranker
+        index,
+        encoder,
+        fusion=settings.fusion,
+        store=store,
+        second=second,
+        reranker=reranker,
+        unit_weight=settings.unit_weight,
     )
 
 

@@ -53,7 +53,6 @@ def _corpus_index(dataset: Dataset, settings: Settings, root: Path, max_words: i
         model=settings.model,
         max_words=max_words,
         title_context=True,
-        sentence_vectors=False,
         quotes=False,  # quotes do not enter retrieval scores; extraction would dominate
     )
     if is_current(root, dataset.documents, build):
@@ -91,7 +90,14 @@ def _local(
     # The index root the second model's vectors are cached under (None: no second model).
     second = settings.make_second(loaded.path.parent.parent)
     reranker = settings.make_reranker()
-    searcher = Searcher(loaded, encoder, fusion=settings.fusion, second=second, reranker=reranker)
+    searcher = Searcher(
+        loaded,
+        encoder,
+        fusion=settings.fusion,
+        second=second,
+        reranker=reranker,
+        unit_weight=settings.unit_weight,
+    )
     return LocalRetriever(searcher), passages, fanout
 
 

@@ -127,6 +127,14 @@ class Settings(BaseSettings):
         description="Hybrid fusion method: rrf, minmax or zscore (minmax: best on SciFact train "
         "and the dev questions, see CHANGELOG)",
     )
+    unit_weight: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="Weight of a passage's best unit (one of its sentences, or its document's "
+        "title) in its dense score; the passage's own cosine gets the rest. 0.7 was best on "
+        "SciFact train; 0 scores passages as a whole (see CHANGELOG, index/units.py)",
+    )
     max_words: int = Field(120, ge=10, le=2000, description="Passage word budget")
     speaker_context: bool = Field(
         True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.build import is_current, update_index
@@ -33,6 +34,9 @@ def test_index_round_trips(tmp_path: Path, seeds_copy: Path, fake_settings: Buil
     assert version is not None
     names = {p.name for p in version.iterdir()}
     assert {"manifest.json", "documents.jsonl", "passages.jsonl", "dense.faiss", "lexical"} <= names
+    assert {"sentences.npy", "titles.npy"} <= names
+    assert np.array_equal(loaded.title_vectors, built.title_vectors)
+    assert loaded.title_vectors.shape == (len(documents), FakeEncoder.dimension)
     assert not list(version.rglob("*.pkl"))
     assert is_current(tmp_path, documents, fake_settings)
 
@@ -49,10 +53,17 @@ def test_rebuild_embeds_only_changed_documents(
     (seeds_copy / "other.txt").write_text("A changed story.", "utf-8")
     second = update_index(tmp_path, load_documents(seeds_copy), fake_settings, encoder)
     changed = [p for p in second.passages if p.doc_id == "other"]
-    assert sum(encoder.calls) == len(changed) + sum(len(p.sentences) for p in changed)
+    title = 1 if second.documents["other"].title else 0
+    assert sum(encoder.calls) == len(changed) + sum(len(p.sentences) for p in changed) + title
     assert sum(encoder.calls) < embedded_first
     unchanged = [p for p in first.passages if p.doc_id != "other"]
     assert [p for p in second.passages if p.doc_id != "other"] == unchanged
+    # Unchanged documents keep their title vectors; titles stay in document order.
+    rows = {doc_id: n for n, doc_id in enumerate(second.documents)}
+    for doc_id, n in zip(first.documents, range(len(first.documents)), strict=True):
+        if doc_id != "other":
+            assert np.array_equal(second.title_vectors[rows[doc_id]], first.title_vectors[n])
+    assert second.title_vectors.shape == (len(second.documents), FakeEncoder.dimension)
 
 
 def test_model_mismatch_is_refused_with_the_fix(
@@ -128,6 +139,7 @@ def test_title_context_and_no_sentence_vectors(
     built = update_index(tmp_path, load_documents(seeds_copy), settings, encoder)
     assert sum(encoder.calls) == len(built.passages)
     assert built.sentence_vectors.shape == (0, FakeEncoder.dimension)
+    assert built.title_vectors.shape == (0, FakeEncoder.dimension)
     loaded = read_index(tmp_path)
     hit = Searcher(loaded, encoder).search("venture capital", k=1).hits[0]
     assert (

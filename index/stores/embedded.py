@@ -21,6 +21,7 @@ from index.stores.model import (
     rank_candidates,
     speakers_of,
 )
+from index.units import best_unit_ranking, segment_max
 
 
 class EmbeddedStore:
@@ -55,6 +56,8 @@ class EmbeddedStore:
         self._sentence_starts: np.ndarray | None = None
         if index.settings.sentence_vectors:
             self._sentence_starts = np.cumsum([0] + [len(p.sentences) for p in index.passages])
+            self._title_rows = index.title_rows()
+            self._titled = index.title_vectors.any(axis=1)
 
     # -- search ------------------------------------------------------------------------
 
@@ -68,6 +71,11 @@ class EmbeddedStore:
             dense = self._dense(query.vector, query.depth, allowed)
         if lexical_scores is not None:
             lexical = self._lexical(lexical_scores, query.depth, allowed)
+        if dense and query.unit_weight and self._sentence_starts is not None:
+            assert query.vector is not None
+            keys = sorted(set(dense) | set(lexical))
+            passage, best = self._units(np.array(keys, dtype=np.int64), query.vector)
+            dense = best_unit_ranking(keys, passage, best, query.unit_weight, query.depth)
         extra = query.extra
         if extra and allowed is not None:
             keep = set(allowed.tolist())
@@ -101,6 +109,18 @@ class EmbeddedStore:
             order = np.argsort(-sims, kind="stable")[:depth]
             rows, scores = allowed[order], sims[order]
         return {int(r): float(s) for r, s in zip(rows, scores, strict=True)}
+
+    def _units(self, rows: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Passage cosines of `rows`, and each one's best unit cosine (sentences, title)."""
+        assert self._sentence_starts is not None
+        begins = self._sentence_starts[rows]
+        lengths = self._sentence_starts[rows + 1] - begins
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        sentence_rows = np.repeat(begins - offsets, lengths) + np.arange(lengths.sum())
+        best = segment_max(self.index.sentence_vectors[sentence_rows] @ query, lengths)
+        titles = self._title_rows[rows]
+        title = np.where(self._titled[titles], self.index.title_vectors[titles] @ query, -np.inf)
+        return self._vectors[rows] @ query, np.maximum(best, title)
 
     @staticmethod
     def _lexical(scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
@@ -178,6 +198,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
     rows_of: dict[str, list[int]] = {}
     for row, passage in enumerate(index.passages):
         rows_of.setdefault(passage.doc_id, []).append(row)
+    titles = dict(zip(index.documents, index.title_vectors, strict=False))
     records = []
     empty = np.zeros((0, index.dense.dimension), dtype=np.float32)
     for doc_id in doc_ids:
@@ -194,6 +215,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
                     indexed_text(p, index.documents, index.settings, contexts) for p in passages
                 ),
                 quotes=tuple(quotes.get(p.id, ()) for p in passages),
+                title_vector=titles.get(doc_id),
             )
         )
     return records

@@ -22,7 +22,9 @@ class DocumentRecord:
 
     `vectors` has one unit row per passage; `sentence_vectors` one unit row per passage
     sentence, passage after passage (empty when sentence vectors are not stored);
-    `lexical_texts` is what BM25 indexes for each passage; `quotes` are grouped by passage.
+    `title_vector` is the document title's (zeros when untitled; None when sentence vectors
+    are not stored); `lexical_texts` is what BM25 indexes for each passage; `quotes` are
+    grouped by passage.
     """
 
     document: Document
@@ -31,6 +33,7 @@ class DocumentRecord:
     sentence_vectors: np.ndarray
     lexical_texts: tuple[str, ...]
     quotes: tuple[tuple[QuoteRow, ...], ...] = ()
+    title_vector: np.ndarray | None = None
 
     def passage_quotes(self, n: int) -> tuple[QuoteRow, ...]:
         return self.quotes[n] if n < len(self.quotes) else ()
@@ -42,9 +45,11 @@ class StoreQuery:
 
     `depth` candidates are taken from each retriever, fused with `fuse`, and the best `k`
     returned. `doc_ids` and `speaker` restrict the passages searched (None: no filter).
-    `extra` holds more retrievers' candidates (a second dense model's cosines), keyed by
-    passage row in the catalogue's order, fused after dense and lexical with
-    `extra_weights`; only stores whose `extra_rankings` is True accept them.
+    With `unit_weight` > 0 and unit vectors stored, the dense scores of every candidate
+    are mixed with its best unit's (index.units). `extra` holds more retrievers'
+    candidates (a second dense model's cosines), keyed by passage row in the catalogue's
+    order, fused after dense and lexical with `extra_weights`; only stores whose
+    `extra_rankings` is True accept them.
     """
 
     text: str
@@ -58,6 +63,7 @@ class StoreQuery:
     speaker: str | None = None
     extra: tuple[Mapping[int, float], ...] = ()
     extra_weights: tuple[float, ...] = ()
+    unit_weight: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from index.stores.model import (
     rank_candidates,
     speakers_of,
 )
+from index.units import best_unit_ranking
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
@@ -96,6 +97,12 @@ class QdrantStore:
                     hnsw_config=qm.HnswConfigDiff(m=0),  # stored, never searched
                     on_disk=True,
                 )
+                vectors["title"] = qm.VectorParams(
+                    size=self.dimension,
+                    distance=qm.Distance.DOT,
+                    hnsw_config=qm.HnswConfigDiff(m=0),  # read back for index.units
+                    on_disk=True,
+                )
             self.client.create_collection(
                 self.collection,
                 vectors_config=vectors,
@@ -108,6 +115,9 @@ class QdrantStore:
                     )
         if not self.client.collection_exists(self.meta_collection):
             self.client.create_collection(self.meta_collection, vectors_config={})
+        # A collection created before title vectors existed has none: its units are sentences.
+        vectors = self.client.get_collection(self.collection).config.params.vectors
+        self._titles = isinstance(vectors, dict) and "title" in vectors
 
     @property
     def _local(self) -> bool:
@@ -169,6 +179,9 @@ class QdrantStore:
             begin = sum(len(p.sentences) for p in record.passages[:n])
             rows = record.sentence_vectors[begin : begin + len(passage.sentences)]
             vector["sentences"] = rows.tolist()
+            title = record.title_vector
+            if self._titles and title is not None and title.any():
+                vector["title"] = title.tolist()
         quotes = [dict(q) for q in record.passage_quotes(n)]
         return qm.PointStruct(
             id=point_id(passage.id),
@@ -243,10 +256,42 @@ class QdrantStore:
         ids = {position[_order(p)]: str(p.id) for p in [*dense_points, *lexical_points]}
         dense = {position[_order(p)]: float(p.score) for p in dense_points}
         lexical = {position[_order(p)]: float(p.score) for p in lexical_points}
+        if dense and query.unit_weight and self.sentence_vectors:
+            assert query.vector is not None
+            dense = self._best_units(query, sorted(set(dense) | set(lexical)), ids)
         ranked = rank_candidates(
             query.vector is not None, query.lexical, dense, lexical, query.fuse, query.weights
         )[: query.k]
         return self._hits(query, ranked, ids, lexical, sparse)
+
+    def _best_units(
+        self, query: StoreQuery, keys: list[int], ids: dict[int, str]
+    ) -> dict[int, float]:
+        """The dense ranking with each candidate's best unit mixed in (index.units)."""
+        assert query.vector is not None
+        points = {
+            str(p.id): p.vector if isinstance(p.vector, dict) else {}
+            for p in self.client.retrieve(
+                self.collection,
+                [ids[key] for key in keys],
+                with_payload=False,
+                with_vectors=["dense", "sentences", "title"]
+                if self._titles
+                else ["dense", "sentences"],
+            )
+        }
+        passage = np.empty(len(keys))
+        best = np.full(len(keys), -np.inf)
+        for n, key in enumerate(keys):
+            vectors = points[ids[key]]
+            passage[n] = np.asarray(vectors["dense"], dtype=np.float32) @ query.vector
+            units = [
+                *(vectors.get("sentences") or ()),
+                *([vectors["title"]] if "title" in vectors else ()),
+            ]
+            if units:
+                best[n] = float((np.asarray(units, dtype=np.float32) @ query.vector).max())
+        return best_unit_ranking(keys, passage, best, query.unit_weight, query.depth)
 
     def _filter(self, query: StoreQuery) -> qm.Filter | None:
         from qdrant_client.http import models as qm
