@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 pytest.importorskip("spacy")
 from index.documents import load_text_file
 from index.quotes import Quote, Speaker, extract_quotes, extract_quotes_batch
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "china-daily-new-quality-productive-forces.txt"
@@ -467,3 +471,87 @@ def test_second_half_of_a_quote_split_by_its_frame(text: str) -> None:
     _check_offsets(text, quotes)
     second = text[text.rindex("“") + 1 : text.rindex("”")]
     assert any(q.kind == "direct" and q.text == second for q in quotes), quotes
+
+
+def _hand_parsed(rows: list[tuple[str, str, str, str, int, str]]) -> Doc:
+    """A Doc from (word, pos, tag, dependency, head, entity IOB) rows: the small model's
+    mistakes, fixed here so a test does not depend on a model version."""
+    from spacy.tokens import Doc
+
+    from index.quotes.nlp import pipeline
+
+    words, pos, tags, deps, heads, ents = (list(column) for column in zip(*rows, strict=True))
+    return Doc(pipeline().vocab, words=words, pos=pos, tags=tags, deps=deps, heads=heads, ents=ents)
+
+
+def _he_after(doc: Doc) -> str:
+    from index.quotes.speakers import Mention, Resolver
+
+    he = Mention(len(doc.text), "he", "", "", "pronoun", "he")
+    return Resolver(doc).resolve(he).name
+
+
+_TWO_SPEAKERS = [
+    ("Barack", "PROPN", "NNP", "compound", 1, "B-PERSON"),
+    ("Obama", "PROPN", "NNP", "nsubj", 2, "I-PERSON"),
+    ("spoke", "VERB", "VBD", "ROOT", 2, "O"),
+    (".", "PUNCT", ".", "punct", 2, "O"),
+    ("Maria", "PROPN", "NNP", "compound", 5, "B-PERSON"),
+    ("Lopez", "PROPN", "NNP", "nsubj", 6, "I-PERSON"),
+    ("spoke", "VERB", "VBD", "ROOT", 6, "O"),
+    (".", "PUNCT", ".", "punct", 6, "O"),
+]
+
+
+def test_pronoun_finds_a_subject_the_parser_made_an_object() -> None:
+    # "In Dayton, John Miller also railed ...", parsed with "Miller" as the object of "In"
+    rows = [
+        *_TWO_SPEAKERS,
+        ("In", "ADP", "IN", "prep", 14, "O"),
+        ("Dayton", "PROPN", "NNP", "compound", 12, "B-GPE"),
+        (",", "PUNCT", ",", "punct", 12, "O"),
+        ("John", "PROPN", "NNP", "compound", 12, "B-PERSON"),
+        ("Miller", "PROPN", "NNP", "pobj", 8, "I-PERSON"),
+        ("also", "ADV", "RB", "advmod", 14, "O"),
+        ("railed", "VERB", "VBD", "ROOT", 14, "O"),
+        (".", "PUNCT", ".", "punct", 14, "O"),
+    ]
+    assert _he_after(_hand_parsed(rows)) == "John Miller"
+
+
+def test_pronoun_finds_a_known_surname_the_tagger_calls_a_place() -> None:
+    # "Obama agreed." with "Obama" tagged GPE, as the small model often does
+    rows = [
+        *_TWO_SPEAKERS,
+        ("Obama", "PROPN", "NNP", "nsubj", 9, "B-GPE"),
+        ("agreed", "VERB", "VBD", "ROOT", 9, "O"),
+        (".", "PUNCT", ".", "punct", 9, "O"),
+    ]
+    assert _he_after(_hand_parsed(rows)) == "Barack Obama"
+
+
+def test_surname_means_the_person_it_ends_not_a_later_name_it_starts() -> None:
+    text = (
+        "Donald Trump held a rally in Ohio on Monday.\n"
+        "Trump Taylor, a singer, performed at the event.\n"
+        "“We are going to win big,” Trump said."
+    )
+    assert _speakers(text) == [("direct", "Donald Trump")]
+
+
+def test_unresolved_first_person_is_no_antecedent_for_he() -> None:
+    text = (
+        "Tom Becker, the mayor, arrived late to the meeting.\n“I was not there,” I said.\n"
+        "“It was a long day,” he told me."
+    )
+    assert _speakers(text)[-1] == ("direct", "Tom Becker")
+
+
+def test_gender_evidence_only_from_a_pronoun_of_the_same_clause() -> None:
+    # "her" belongs to a clause inside the reported content: it says nothing of Mukasey
+    text = (
+        "Michael Mukasey spoke at the convention.\n"
+        "Mukasey said the scandal is only the latest issue in her political career.\n"
+        "“She should not be president,” he said."
+    )
+    assert _speakers(text)[-1] == ("direct", "Michael Mukasey")

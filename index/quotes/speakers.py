@@ -213,7 +213,10 @@ class _Entry:
 
 def _gender_votes(ent: Span) -> Counter[str]:
     """Evidence of a person's gender near one mention: an honorific or gendered role word
-    just before the name, or the first personal pronoun later in a sentence it heads."""
+    just before the name, or the first personal pronoun later in a sentence it heads that
+    is a subject ("Fiorina said she ...") or belongs to the name's own clause ("Fiorina
+    threw her support"), not to a clause of its own ("Mukasey said the scandal is the
+    latest issue in her career" says nothing of Mukasey)."""
     votes: Counter[str] = Counter()
     doc = ent.doc
     for token in doc[max(0, ent.start - 3) : ent.start]:
@@ -225,10 +228,17 @@ def _gender_votes(ent: Span) -> Counter[str]:
             if token.ent_type_ == "PERSON":
                 break  # "Kopp said agents want to interview Clinton and her aides"
             gender = GENDERED_PRONOUNS.get(token.lower_)
-            if gender:
+            if gender and (token.dep_ in _SUBJECT_DEPS or _clause_of(token).i == ent.root.head.i):
                 votes[gender] += 1
                 break
     return votes
+
+
+def _clause_of(token: Token) -> Token:
+    """The nearest verb above `token` (itself for a verb)."""
+    while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
+        token = token.head
+    return token
 
 
 class Resolver:
@@ -272,11 +282,14 @@ class Resolver:
         self._untagged_subjects(doc, quoted)
 
     def _untagged_subjects(self, doc: Doc, quoted: Sequence[tuple[int, int]]) -> None:
-        """Surnames of people named earlier that head a main clause without an entity tag
-        ("In her speech, Rhimes declared ..."): the small model misses many of them."""
+        """Surnames of people named earlier that head a main clause without a PERSON tag
+        ("In her speech, Rhimes declared ...", "And Obama ... seems to agree" with "Obama"
+        tagged GPE): the small model misses or mislabels many of them."""
         for token in doc:
-            if token.pos_ != "PROPN" or token.ent_type_ or not _main_subject(token):
+            if token.pos_ != "PROPN" or token.ent_type_ == "PERSON" or not _main_subject(token):
                 continue
+            if token.ent_type_ and not _one_word_entity(token):
+                continue  # "Obama" tagged GPE, not a word of a longer place or company name
             if any(s <= token.idx < e for s, e in quoted):
                 continue
             if self._named(token.text, token.idx) is not None:
@@ -307,7 +320,10 @@ class Resolver:
             for e in self._before(at)
             if e.kind == "person" and words < set(e.speaker.name.split())
         ]
-        return self._full(max(matches, key=lambda e: e.start)) if matches else None
+        # "Trump" is Donald Trump, not the more recent "Trump University": a lone word
+        # that ends a longer name (a surname) beats one that only occurs in it
+        ends = [e for e in matches if e.speaker.name.split()[-1] in words]
+        return self._full(max(ends or matches, key=lambda e: e.start)) if matches else None
 
     def _gender(self, entry: _Entry) -> str:
         votes = self._votes.get(self._full(entry).name)
@@ -349,6 +365,8 @@ class Resolver:
                 speaker = known
         if kind == "org" and speaker.name in self._people:
             kind = "person"
+        if mention.kind == "pronoun" and speaker.name == mention.name:
+            return speaker  # unresolved ("I", "you"): no one for a later "he" to mean
         known = self._best.get(speaker.name)
         if known is None or (speaker.title and not known.title):
             self._best[speaker.name] = speaker
@@ -378,7 +396,7 @@ def _main_subject(token: Token) -> bool:
     if token.dep_ == "appos" and token.head is not token:
         token = token.head
     if token.dep_ not in _SUBJECT_DEPS:
-        return False
+        return _misparsed_subject(token)
     verb = token.head
     while verb.dep_ == "conj" and verb.head is not verb:
         verb = verb.head
@@ -401,3 +419,29 @@ def _resolved_kind(mention: Mention) -> str:
     if mention.kind == "nominal":
         return "org" if mention.head_lemma in ORG_NOUNS else "plural"
     return mention.kind
+
+
+_FINITE = frozenset(["VBD", "VBZ", "VBP", "MD"])
+_CLAUSE_DEPS = frozenset(["advcl", "relcl", "ccomp", "csubj", "acl", "pcomp", "xcomp", "conj"])
+
+
+def _misparsed_subject(token: Token) -> bool:
+    """A name the parser attached elsewhere although a main verb follows it ("In Dayton,
+    62-year-old Jane Doe also railed against ...", parsed as the object of "In"): the
+    name, then only adverbs, then a finite verb that heads no clause inside another, and
+    no subordinating word before the name in its sentence."""
+    doc = token.doc
+    j = token.i + 1
+    while j < len(doc) and doc[j].pos_ == "PROPN" and doc[j].ent_type_ == token.ent_type_:
+        j += 1
+    while j < len(doc) and doc[j].pos_ == "ADV":
+        j += 1
+    if j >= len(doc) or doc[j].tag_ not in _FINITE or doc[j].dep_ in _CLAUSE_DEPS:
+        return False
+    before = doc[token.sent.start : token.i]
+    return not any(t.pos_ == "SCONJ" or t.tag_ in ("WDT", "WP") for t in before)
+
+
+def _one_word_entity(token: Token) -> bool:
+    following = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
+    return token.ent_iob_ == "B" and (following is None or following.ent_iob_ != "I")
