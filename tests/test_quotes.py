@@ -555,3 +555,50 @@ def test_gender_evidence_only_from_a_pronoun_of_the_same_clause() -> None:
         "“She should not be president,” he said."
     )
     assert _speakers(text)[-1] == ("direct", "Michael Mukasey")
+
+
+def test_relative_pronoun_before_a_cue_without_subject_means_the_noun_it_modifies() -> None:
+    # "..., a White House official who spoke said, “We agree.”", parsed with no subject
+    # for "said": the speaker is the official, not "who"
+    from spacy.tokens import Doc
+
+    from index.quotes.extract import quotes_from_doc
+    from index.quotes.nlp import pipeline
+
+    rows = [  # word, pos, tag, dependency, head, entity IOB, space after
+        ("On", "ADP", "IN", "prep", 9, "O", True),
+        ("Monday", "PROPN", "NNP", "pobj", 0, "B-DATE", False),
+        (",", "PUNCT", ",", "punct", 9, "O", True),
+        ("a", "DET", "DT", "det", 6, "O", True),
+        ("White", "PROPN", "NNP", "compound", 5, "B-ORG", True),
+        ("House", "PROPN", "NNP", "compound", 6, "I-ORG", True),
+        ("official", "NOUN", "NN", "appos", 1, "O", True),
+        ("who", "PRON", "WP", "nsubj", 8, "O", True),
+        ("spoke", "VERB", "VBD", "relcl", 6, "O", True),
+        ("said", "VERB", "VBD", "ROOT", 9, "O", False),
+        (",", "PUNCT", ",", "punct", 9, "O", True),
+        ("“", "PUNCT", "``", "punct", 13, "O", False),
+        ("We", "PRON", "PRP", "nsubj", 13, "O", True),
+        ("agree", "VERB", "VBP", "ccomp", 9, "O", False),
+        (".", "PUNCT", ".", "punct", 13, "O", False),
+        ("”", "PUNCT", "''", "punct", 13, "O", False),
+    ]
+    words, pos, tags, deps, heads, ents, spaces = (
+        list(column) for column in zip(*rows, strict=True)
+    )
+    doc = Doc(
+        pipeline().vocab,
+        words=words,
+        spaces=spaces,
+        pos=pos,
+        tags=tags,
+        deps=deps,
+        heads=heads,
+        ents=ents,
+        lemmas=[{"said": "say", "spoke": "speak"}.get(w, w.lower()) for w in words],
+    )
+    quotes = quotes_from_doc(doc, "t")
+    _check_offsets(doc.text, quotes)
+    assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
+        ("direct", "We agree.", "White House official")
+    ]
