@@ -602,3 +602,13 @@ def test_relative_pronoun_before_a_cue_without_subject_means_the_noun_it_modifie
     assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
         ("direct", "We agree.", "White House official")
     ]
+
+
+def test_no_gender_evidence_from_a_name_inside_reported_content() -> None:
+    # "her family" is Anna Berg's: Becker, the subject of the reported clause, stays a "he"
+    text = (
+        "Tom Becker met the families on Monday.\nAnna Berg said she was angry.\n"
+        "She said that Becker had ignored her family.\n"
+        "“I listened to every one of them,” he said."
+    )
+    assert _speakers(text)[-1] == ("direct", "Tom Becker")

@@ -213,22 +213,24 @@ class _Entry:
 
 def _gender_votes(ent: Span) -> Counter[str]:
     """Evidence of a person's gender near one mention: an honorific or gendered role word
-    just before the name, or the first personal pronoun later in a sentence it heads that
-    is a subject ("Fiorina said she ...") or belongs to the name's own clause ("Fiorina
-    threw her support"), not to a clause of its own ("Mukasey said the scandal is the
-    latest issue in her career" says nothing of Mukasey)."""
+    just before the name, or, for the subject of a main clause, the first personal pronoun
+    later in its sentence that is a subject ("Fiorina said she ...") or a possessive of the
+    name's own clause ("Fiorina threw her support"). Not a pronoun of another clause
+    ("Mukasey said the scandal is the latest issue in her career"), nor one after a name
+    inside reported content ("Phillips said that Sanders had treated her family")."""
     votes: Counter[str] = Counter()
     doc = ent.doc
     for token in doc[max(0, ent.start - 3) : ent.start]:
         gender = GENDERED_WORDS.get(token.lower_.rstrip("."))
         if gender:
             votes[gender] += 2
-    if ent.root.dep_ in _SUBJECT_DEPS:
+    if _main_subject(ent.root):
         for token in doc[ent.end : ent.sent.end]:
             if token.ent_type_ == "PERSON":
                 break  # "Kopp said agents want to interview Clinton and her aides"
             gender = GENDERED_PRONOUNS.get(token.lower_)
-            if gender and (token.dep_ in _SUBJECT_DEPS or _clause_of(token).i == ent.root.head.i):
+            own = token.dep_ == "poss" and _clause_of(token).i == ent.root.head.i
+            if gender and (token.dep_ in _SUBJECT_DEPS or own):
                 votes[gender] += 1
                 break
     return votes
