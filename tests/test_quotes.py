@@ -612,3 +612,11 @@ def test_no_gender_evidence_from_a_name_inside_reported_content() -> None:
         "“I listened to every one of them,” he said."
     )
     assert _speakers(text)[-1] == ("direct", "Tom Becker")
+
+
+def test_he_after_a_question_is_the_person_asked() -> None:
+    text = (
+        "Last month, the Herald's Anna Berg asked Tom Becker whether questions about his "
+        "health were fair game.\n“Sure it is. I would not have run if I was not healthy,” he said."
+    )
+    assert _speakers(text)[-1] == ("direct", "Tom Becker")

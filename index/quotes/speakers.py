@@ -275,7 +275,7 @@ class Resolver:
             if lone and self._named(name, ent.start_char) is None:
                 continue  # a lone capitalised word ("Turnout ...") that names no one known
             if kind:
-                subject = _main_subject(ent.root)
+                subject = _main_subject(ent.root) or _asked(ent.root)
                 self._known.append(_Entry(ent.start_char, Speaker(name), kind, subject))
                 if mention.name == name and mention.title and name not in self._best:
                     self._best[name] = Speaker(name, mention.title, mention.organization)
@@ -447,3 +447,16 @@ def _misparsed_subject(token: Token) -> bool:
 def _one_word_entity(token: Token) -> bool:
     following = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
     return token.ent_iob_ == "B" and (following is None or following.ent_iob_ != "I")
+
+
+_QUESTION_VERBS = frozenset(["ask", "question", "press"])
+
+
+def _asked(token: Token) -> bool:
+    """Whether `token` is the person a main clause asks ("Earhardt then asked Rubio which
+    states he could win."): the "he said" that follows is the answer, so the one asked
+    is as good an antecedent as a subject."""
+    verb = token.head
+    if token.dep_ not in ("dobj", "dative") or verb.lemma_ not in _QUESTION_VERBS:
+        return False
+    return verb.dep_ == "ROOT" or _opens_sentence(verb.left_edge)
