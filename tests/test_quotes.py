@@ -620,3 +620,31 @@ def test_he_after_a_question_is_the_person_asked() -> None:
         "health were fair game.\n“Sure it is. I would not have run if I was not healthy,” he said."
     )
     assert _speakers(text)[-1] == ("direct", "Tom Becker")
+
+
+def test_a_person_entity_run_into_its_apposition_is_cut_at_the_dash() -> None:
+    # the small model tags "Deborah Reynolds - Santilli's" as one PERSON
+    from spacy.tokens import Doc
+
+    from index.quotes.nlp import pipeline
+    from index.quotes.speakers import Mention, Resolver
+
+    rows = [  # word, dependency, head, entity IOB, space after
+        ("Deborah", "compound", 1, "B-PERSON", True),
+        ("Reynolds", "nsubj", 7, "I-PERSON", True),
+        ("-", "punct", 1, "I-PERSON", True),
+        ("Santilli", "poss", 5, "I-PERSON", False),
+        ("'s", "case", 3, "I-PERSON", True),
+        ("girlfriend", "appos", 1, "O", True),
+        ("-", "punct", 1, "O", True),
+        ("told", "ROOT", 7, "O", True),
+        ("reporters", "dobj", 7, "O", False),
+        (".", "punct", 7, "O", False),
+    ]
+    words, deps, heads, ents, spaces = (list(column) for column in zip(*rows, strict=True))
+    pos = ["PROPN", "PROPN", "PUNCT", "PROPN", "PART", "NOUN", "PUNCT", "VERB", "NOUN", "PUNCT"]
+    doc = Doc(
+        pipeline().vocab, words=words, spaces=spaces, pos=pos, deps=deps, heads=heads, ents=ents
+    )
+    surname = Mention(len(doc.text), "Reynolds", "", "", "person", "reynolds")
+    assert Resolver(doc).resolve(surname).name == "Deborah Reynolds"

@@ -229,7 +229,8 @@ def _gender_votes(ent: Span) -> Counter[str]:
             if token.ent_type_ == "PERSON":
                 break  # "Kopp said agents want to interview Clinton and her aides"
             gender = GENDERED_PRONOUNS.get(token.lower_)
-            own = token.dep_ == "poss" and _clause_of(token).i == ent.root.head.i
+            verb = ent.root.head
+            own = token.dep_ == "poss" and token.i > verb.i and _clause_of(token).i == verb.i
             if gender and (token.dep_ in _SUBJECT_DEPS or own):
                 votes[gender] += 1
                 break
@@ -258,7 +259,7 @@ class Resolver:
         self._votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._people = _gendered_orgs(doc, quoted)
         counts = Counter(ent.text for ent in doc.ents if ent.label_ == "PERSON")
-        for ent in doc.ents:
+        for ent in _entities(doc):
             if any(s <= ent.start_char < e for s, e in quoted):
                 continue  # people named inside a quote are not who "he said" means
             mention = describe(ent.root)
@@ -374,6 +375,34 @@ class Resolver:
             self._best[speaker.name] = speaker
         self._known.append(_Entry(mention.start, speaker, kind, True))
         return speaker
+
+
+_SPLITS = frozenset(["-", "–", "—", ",", ";", "(", ")"])
+
+
+def _entities(doc: Doc) -> list[Span]:
+    """The document's entities, with a PERSON entity cut at a dash or comma inside it: the
+    small model runs a name into its apposition ("Deborah Jordan Reynolds - Santilli's
+    girlfriend" tagged as one PERSON, which made "Santilli" a surname of hers)."""
+    from spacy.tokens import Span
+
+    result: list[Span] = []
+    for ent in doc.ents:
+        cuts = [t.i for t in ent if t.text in _SPLITS and _spaced(t)]
+        if ent.label_ != "PERSON" or not cuts:
+            result.append(ent)
+            continue
+        start = ent.start
+        for end in [*cuts, ent.end]:
+            if end > start:
+                result.append(Span(doc, start, end, label=ent.label_))
+            start = end + 1
+    return result
+
+
+def _spaced(token: Token) -> bool:
+    """Punctuation with a space on either side ("Reynolds - Santilli", not "Ki-moon")."""
+    return bool(token.whitespace_) or (token.i > 0 and bool(token.doc[token.i - 1].whitespace_))
 
 
 def _gendered_orgs(doc: Doc, quoted: Sequence[tuple[int, int]]) -> set[str]:
