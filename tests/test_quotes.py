@@ -484,10 +484,10 @@ def _hand_parsed(rows: list[tuple[str, str, str, str, int, str]]) -> Doc:
     return Doc(pipeline().vocab, words=words, pos=pos, tags=tags, deps=deps, heads=heads, ents=ents)
 
 
-def _he_after(doc: Doc) -> str:
+def _he_after(doc: Doc, pronoun: str = "he") -> str:
     from index.quotes.speakers import Mention, Resolver
 
-    he = Mention(len(doc.text), "he", "", "", "pronoun", "he")
+    he = Mention(len(doc.text), pronoun, "", "", "pronoun", pronoun)
     return Resolver(doc).resolve(he).name
 
 
@@ -648,3 +648,24 @@ def test_a_person_entity_run_into_its_apposition_is_cut_at_the_dash() -> None:
     )
     surname = Mention(len(doc.text), "Reynolds", "", "", "person", "reynolds")
     assert Resolver(doc).resolve(surname).name == "Deborah Reynolds"
+
+
+def test_full_name_tagged_organisation_is_a_person_when_its_surname_is_one() -> None:
+    # the small model tags "Carly Fiorina" and "Fiorina" ORG throughout; "her support"
+    # shows "Fiorina" is a woman, so "Carly Fiorina" is a person too
+    rows = [
+        ("Carly", "PROPN", "NNP", "compound", 1, "B-ORG"),
+        ("Fiorina", "PROPN", "NNP", "nsubj", 2, "I-ORG"),
+        ("spoke", "VERB", "VBD", "ROOT", 2, "O"),
+        (".", "PUNCT", ".", "punct", 2, "O"),
+        ("Tom", "PROPN", "NNP", "compound", 5, "B-PERSON"),
+        ("Becker", "PROPN", "NNP", "nsubj", 6, "I-PERSON"),
+        ("spoke", "VERB", "VBD", "ROOT", 6, "O"),
+        (".", "PUNCT", ".", "punct", 6, "O"),
+        ("Fiorina", "PROPN", "NNP", "nsubj", 9, "B-ORG"),
+        ("threw", "VERB", "VBD", "ROOT", 9, "O"),
+        ("her", "PRON", "PRP$", "poss", 11, "O"),
+        ("support", "NOUN", "NN", "dobj", 9, "O"),
+        (".", "PUNCT", ".", "punct", 9, "O"),
+    ]
+    assert _he_after(_hand_parsed(rows), "she") == "Carly Fiorina"

@@ -270,7 +270,8 @@ class Resolver:
             kind = (
                 "person" if named and ent.label_ != "ORG" else "org" if ent.label_ == "ORG" else ""
             )
-            kind = "person" if kind == "org" and name in self._people else kind
+            known_person = name in self._people or name.rsplit(" ", 1)[-1] in self._people
+            kind = "person" if kind == "org" and known_person else kind
             lone = kind == "person" and " " not in name and counts[ent.text] < 2
             lone = lone and not (ent.root.dep_ == "appos" and ent.root.head.pos_ == "NOUN")
             if lone and self._named(name, ent.start_char) is None:
