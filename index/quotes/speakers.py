@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from index.quotes.lexicon import (
+    FINITE_TAGS,
     GENDERED_PRONOUNS,
     GENDERED_WORDS,
     NEUTER,
@@ -453,7 +454,6 @@ def _resolved_kind(mention: Mention) -> str:
     return mention.kind
 
 
-_FINITE = frozenset(["VBD", "VBZ", "VBP", "MD"])
 _CLAUSE_DEPS = frozenset(["advcl", "relcl", "ccomp", "csubj", "acl", "pcomp", "xcomp", "conj"])
 
 
@@ -468,7 +468,7 @@ def _misparsed_subject(token: Token) -> bool:
         j += 1
     while j < len(doc) and doc[j].pos_ == "ADV":
         j += 1
-    if j >= len(doc) or doc[j].tag_ not in _FINITE or doc[j].dep_ in _CLAUSE_DEPS:
+    if j >= len(doc) or doc[j].tag_ not in FINITE_TAGS or doc[j].dep_ in _CLAUSE_DEPS:
         return False
     before = doc[token.sent.start : token.i]
     return not any(t.pos_ == "SCONJ" or t.tag_ in ("WDT", "WP") for t in before)
