@@ -669,3 +669,22 @@ def test_full_name_tagged_organisation_is_a_person_when_its_surname_is_one() -> 
         (".", "PUNCT", ".", "punct", 9, "O"),
     ]
     assert _he_after(_hand_parsed(rows), "she") == "Carly Fiorina"
+
+
+def test_pronoun_finds_the_subject_of_a_main_verb_parsed_as_a_modifier() -> None:
+    # "Repeating his speech, Joe Biden rubbished the claim." with "rubbished" as an
+    # adjective of "claim", the parse the small model gives
+    rows = [
+        *_TWO_SPEAKERS,
+        ("Repeating", "VERB", "VBG", "advcl", 16, "O"),
+        ("his", "PRON", "PRP$", "poss", 10, "O"),
+        ("speech", "NOUN", "NN", "dobj", 8, "O"),
+        (",", "PUNCT", ",", "punct", 16, "O"),
+        ("Joe", "PROPN", "NNP", "compound", 13, "B-PERSON"),
+        ("Biden", "PROPN", "NNP", "nsubj", 14, "I-PERSON"),
+        ("rubbished", "VERB", "VBD", "amod", 16, "O"),
+        ("the", "DET", "DT", "det", 16, "O"),
+        ("claim", "NOUN", "NN", "ROOT", 16, "O"),
+        (".", "PUNCT", ".", "punct", 16, "O"),
+    ]
+    assert _he_after(_hand_parsed(rows)) == "Joe Biden"

@@ -433,7 +433,12 @@ def _main_subject(token: Token) -> bool:
     verb = token.head
     while verb.dep_ == "conj" and verb.head is not verb:
         verb = verb.head
+    if verb.tag_ in FINITE_TAGS and verb.dep_ in _NOT_CLAUSES:
+        return True  # "..., Biden rubbished Trump's claim" with "rubbished" as a modifier
     return verb.dep_ == "ROOT" or _opens_sentence(verb.left_edge)
+
+
+_NOT_CLAUSES = frozenset(["amod", "compound", "nmod", "dep"])
 
 
 def _opens_sentence(token: Token) -> bool:
