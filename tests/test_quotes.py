@@ -688,3 +688,45 @@ def test_pronoun_finds_the_subject_of_a_main_verb_parsed_as_a_modifier() -> None
         (".", "PUNCT", ".", "punct", 16, "O"),
     ]
     assert _he_after(_hand_parsed(rows)) == "Joe Biden"
+
+
+def test_preposition_parsed_as_the_subject_gives_its_object() -> None:
+    # `Of Carson, Levine said, “…”` parsed with "Of" as the subject and Levine its object
+    from spacy.tokens import Doc
+
+    from index.quotes.extract import quotes_from_doc
+    from index.quotes.nlp import pipeline
+
+    rows = [  # word, pos, tag, dependency, head, entity IOB, space after
+        ("Of", "ADP", "IN", "nsubj", 4, "O", True),
+        ("Carson", "PROPN", "NNP", "nmod", 3, "B-PERSON", False),
+        (",", "PUNCT", ",", "punct", 3, "O", True),
+        ("Levine", "PROPN", "NNP", "pobj", 0, "B-PERSON", True),
+        ("said", "VERB", "VBD", "ROOT", 4, "O", False),
+        (",", "PUNCT", ",", "punct", 4, "O", True),
+        ("“", "PUNCT", "``", "punct", 8, "O", False),
+        ("He", "PRON", "PRP", "nsubj", 8, "O", True),
+        ("is", "AUX", "VBZ", "ccomp", 4, "O", True),
+        ("scary", "ADJ", "JJ", "acomp", 8, "O", False),
+        (".", "PUNCT", ".", "punct", 8, "O", False),
+        ("”", "PUNCT", "''", "punct", 8, "O", False),
+    ]
+    words, pos, tags, deps, heads, ents, spaces = (
+        list(column) for column in zip(*rows, strict=True)
+    )
+    doc = Doc(
+        pipeline().vocab,
+        words=words,
+        spaces=spaces,
+        pos=pos,
+        tags=tags,
+        deps=deps,
+        heads=heads,
+        ents=ents,
+        lemmas=[{"said": "say", "is": "be"}.get(w, w.lower()) for w in words],
+    )
+    quotes = quotes_from_doc(doc, "t")
+    _check_offsets(doc.text, quotes)
+    assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
+        ("direct", "He is scary.", "Levine")
+    ]

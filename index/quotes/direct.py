@@ -284,6 +284,9 @@ def _speaker_token(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
         subject = subject_of(current)
         if subject is None:
             break
+        objects = [c for c in subject.children if c.dep_ == "pobj"]
+        if subject.pos_ == "ADP" and objects:
+            subject = objects[0]  # `Of Carson, Levine, ..., said`: "Of" parsed as the subject
         if usable(subject):
             return subject
         other = next((c for c in current.children if c.dep_ in _SUBJECT_DEPS and usable(c)), None)
