@@ -8,17 +8,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from index.quotes.lexicon import (
-    FINITE_TAGS,
     GENDERED_PRONOUNS,
     GENDERED_WORDS,
     NEUTER,
     ORG_NOUNS,
     PLURAL,
     PRONOUNS,
-    SENTENCE_END,
     SINGULAR_PERSON,
 )
 from index.quotes.model import Speaker
+from index.quotes.subjects import asked, clause_of, entities, main_subject, one_word_entity
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -225,24 +224,17 @@ def _gender_votes(ent: Span) -> Counter[str]:
         gender = GENDERED_WORDS.get(token.lower_.rstrip("."))
         if gender:
             votes[gender] += 2
-    if _main_subject(ent.root):
+    if main_subject(ent.root):
         for token in doc[ent.end : ent.sent.end]:
             if token.ent_type_ == "PERSON":
                 break  # "Kopp said agents want to interview Clinton and her aides"
             gender = GENDERED_PRONOUNS.get(token.lower_)
             verb = ent.root.head
-            own = token.dep_ == "poss" and token.i > verb.i and _clause_of(token).i == verb.i
+            own = token.dep_ == "poss" and token.i > verb.i and clause_of(token).i == verb.i
             if gender and (token.dep_ in _SUBJECT_DEPS or own):
                 votes[gender] += 1
                 break
     return votes
-
-
-def _clause_of(token: Token) -> Token:
-    """The nearest verb above `token` (itself for a verb)."""
-    while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
-        token = token.head
-    return token
 
 
 class Resolver:
@@ -260,7 +252,7 @@ class Resolver:
         self._votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._people = _gendered_orgs(doc, quoted)
         counts = Counter(ent.text for ent in doc.ents if ent.label_ == "PERSON")
-        for ent in _entities(doc):
+        for ent in entities(doc):
             if any(s <= ent.start_char < e for s, e in quoted):
                 continue  # people named inside a quote are not who "he said" means
             mention = describe(ent.root)
@@ -278,7 +270,7 @@ class Resolver:
             if lone and self._named(name, ent.start_char) is None:
                 continue  # a lone capitalised word ("Turnout ...") that names no one known
             if kind:
-                subject = _main_subject(ent.root) or _asked(ent.root)
+                subject = main_subject(ent.root) or asked(ent.root)
                 self._known.append(_Entry(ent.start_char, Speaker(name), kind, subject))
                 if mention.name == name and mention.title and name not in self._best:
                     self._best[name] = Speaker(name, mention.title, mention.organization)
@@ -291,9 +283,9 @@ class Resolver:
         ("In her speech, Rhimes declared ...", "And Obama ... seems to agree" with "Obama"
         tagged GPE): the small model misses or mislabels many of them."""
         for token in doc:
-            if token.pos_ != "PROPN" or token.ent_type_ == "PERSON" or not _main_subject(token):
+            if token.pos_ != "PROPN" or token.ent_type_ == "PERSON" or not main_subject(token):
                 continue
-            if token.ent_type_ and not _one_word_entity(token):
+            if token.ent_type_ and not one_word_entity(token):
                 continue  # "Obama" tagged GPE, not a word of a longer place or company name
             if any(s <= token.idx < e for s, e in quoted):
                 continue
@@ -379,34 +371,6 @@ class Resolver:
         return speaker
 
 
-_SPLITS = frozenset(["-", "–", "—", ",", ";", "(", ")"])
-
-
-def _entities(doc: Doc) -> list[Span]:
-    """The document's entities, with a PERSON entity cut at a dash or comma inside it: the
-    small model runs a name into its apposition ("Deborah Jordan Reynolds - Santilli's
-    girlfriend" tagged as one PERSON, which made "Santilli" a surname of hers)."""
-    from spacy.tokens import Span
-
-    result: list[Span] = []
-    for ent in doc.ents:
-        cuts = [t.i for t in ent if t.text in _SPLITS and _spaced(t)]
-        if ent.label_ != "PERSON" or not cuts:
-            result.append(ent)
-            continue
-        start = ent.start
-        for end in [*cuts, ent.end]:
-            if end > start:
-                result.append(Span(doc, start, end, label=ent.label_))
-            start = end + 1
-    return result
-
-
-def _spaced(token: Token) -> bool:
-    """Punctuation with a space on either side ("Reynolds - Santilli", not "Ki-moon")."""
-    return bool(token.whitespace_) or (token.i > 0 and bool(token.doc[token.i - 1].whitespace_))
-
-
 def _gendered_orgs(doc: Doc, quoted: Sequence[tuple[int, int]]) -> set[str]:
     """Names the small English model tags ORG that gender evidence shows to be people
     ("Carly Fiorina threw her support ..."), and the surnames they contain."""
@@ -421,35 +385,6 @@ def _gendered_orgs(doc: Doc, quoted: Sequence[tuple[int, int]]) -> set[str]:
     return people | {name.split()[-1] for name in people}
 
 
-def _main_subject(token: Token) -> bool:
-    """Whether `token` is the subject of a main clause (its sentence's root verb, or a verb
-    conjoined to it), not of a clause inside another ("in the event that Clinton faces
-    Trump, she replied": the antecedent of "she" is not Clinton). A name in apposition
-    to the subject counts ("Another superdelegate, Michael Brown, explained")."""
-    if token.dep_ == "appos" and token.head is not token:
-        token = token.head
-    if token.dep_ not in _SUBJECT_DEPS:
-        return _misparsed_subject(token)
-    verb = token.head
-    while verb.dep_ == "conj" and verb.head is not verb:
-        verb = verb.head
-    if verb.tag_ in FINITE_TAGS and verb.dep_ in _NOT_CLAUSES:
-        return True  # "..., Biden rubbished Trump's claim" with "rubbished" as a modifier
-    return verb.dep_ == "ROOT" or _opens_sentence(verb.left_edge)
-
-
-_NOT_CLAUSES = frozenset(["amod", "compound", "nmod", "dep"])
-
-
-def _opens_sentence(token: Token) -> bool:
-    """Whether a sentence or paragraph starts at `token`: the parser often hangs a whole
-    sentence under the cue of the quote after it (`Rhimes declared ...: “…,” she said`)."""
-    j = token.i - 1
-    while j >= 0 and token.doc[j].is_space and "\n" not in token.doc[j].text:
-        j -= 1
-    return j < 0 or "\n" in token.doc[j].text or token.doc[j].text in SENTENCE_END
-
-
 def _resolved_kind(mention: Mention) -> str:
     word = mention.name.lower()
     if mention.kind == "pronoun":
@@ -457,41 +392,3 @@ def _resolved_kind(mention: Mention) -> str:
     if mention.kind == "nominal":
         return "org" if mention.head_lemma in ORG_NOUNS else "plural"
     return mention.kind
-
-
-_CLAUSE_DEPS = frozenset(["advcl", "relcl", "ccomp", "csubj", "acl", "pcomp", "xcomp", "conj"])
-
-
-def _misparsed_subject(token: Token) -> bool:
-    """A name the parser attached elsewhere although a main verb follows it ("In Dayton,
-    62-year-old Jane Doe also railed against ...", parsed as the object of "In"): the
-    name, then only adverbs, then a finite verb that heads no clause inside another, and
-    no subordinating word before the name in its sentence."""
-    doc = token.doc
-    j = token.i + 1
-    while j < len(doc) and doc[j].pos_ == "PROPN" and doc[j].ent_type_ == token.ent_type_:
-        j += 1
-    while j < len(doc) and doc[j].pos_ == "ADV":
-        j += 1
-    if j >= len(doc) or doc[j].tag_ not in FINITE_TAGS or doc[j].dep_ in _CLAUSE_DEPS:
-        return False
-    before = doc[token.sent.start : token.i]
-    return not any(t.pos_ == "SCONJ" or t.tag_ in ("WDT", "WP") for t in before)
-
-
-def _one_word_entity(token: Token) -> bool:
-    following = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
-    return token.ent_iob_ == "B" and (following is None or following.ent_iob_ != "I")
-
-
-_QUESTION_VERBS = frozenset(["ask", "question", "press"])
-
-
-def _asked(token: Token) -> bool:
-    """Whether `token` is the person a main clause asks ("Earhardt then asked Rubio which
-    states he could win."): the "he said" that follows is the answer, so the one asked
-    is as good an antecedent as a subject."""
-    verb = token.head
-    if token.dep_ not in ("dobj", "dative") or verb.lemma_ not in _QUESTION_VERBS:
-        return False
-    return verb.dep_ == "ROOT" or _opens_sentence(verb.left_edge)
