@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 pytest.importorskip("spacy")
 from index.documents import load_text_file
 from index.quotes import Quote, Speaker, extract_quotes, extract_quotes_batch
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "china-daily-new-quality-productive-forces.txt"
@@ -467,3 +471,262 @@ def test_second_half_of_a_quote_split_by_its_frame(text: str) -> None:
     _check_offsets(text, quotes)
     second = text[text.rindex("“") + 1 : text.rindex("”")]
     assert any(q.kind == "direct" and q.text == second for q in quotes), quotes
+
+
+def _hand_parsed(rows: list[tuple[str, str, str, str, int, str]]) -> Doc:
+    """A Doc from (word, pos, tag, dependency, head, entity IOB) rows: the small model's
+    mistakes, fixed here so a test does not depend on a model version."""
+    from spacy.tokens import Doc
+
+    from index.quotes.nlp import pipeline
+
+    words, pos, tags, deps, heads, ents = (list(column) for column in zip(*rows, strict=True))
+    return Doc(pipeline().vocab, words=words, pos=pos, tags=tags, deps=deps, heads=heads, ents=ents)
+
+
+def _he_after(doc: Doc, pronoun: str = "he") -> str:
+    from index.quotes.speakers import Mention, Resolver
+
+    he = Mention(len(doc.text), pronoun, "", "", "pronoun", pronoun)
+    return Resolver(doc).resolve(he).name
+
+
+_TWO_SPEAKERS = [
+    ("Barack", "PROPN", "NNP", "compound", 1, "B-PERSON"),
+    ("Obama", "PROPN", "NNP", "nsubj", 2, "I-PERSON"),
+    ("spoke", "VERB", "VBD", "ROOT", 2, "O"),
+    (".", "PUNCT", ".", "punct", 2, "O"),
+    ("Maria", "PROPN", "NNP", "compound", 5, "B-PERSON"),
+    ("Lopez", "PROPN", "NNP", "nsubj", 6, "I-PERSON"),
+    ("spoke", "VERB", "VBD", "ROOT", 6, "O"),
+    (".", "PUNCT", ".", "punct", 6, "O"),
+]
+
+
+def test_pronoun_finds_a_subject_the_parser_made_an_object() -> None:
+    # "In Dayton, John Miller also railed ...", parsed with "Miller" as the object of "In"
+    rows = [
+        *_TWO_SPEAKERS,
+        ("In", "ADP", "IN", "prep", 14, "O"),
+        ("Dayton", "PROPN", "NNP", "compound", 12, "B-GPE"),
+        (",", "PUNCT", ",", "punct", 12, "O"),
+        ("John", "PROPN", "NNP", "compound", 12, "B-PERSON"),
+        ("Miller", "PROPN", "NNP", "pobj", 8, "I-PERSON"),
+        ("also", "ADV", "RB", "advmod", 14, "O"),
+        ("railed", "VERB", "VBD", "ROOT", 14, "O"),
+        (".", "PUNCT", ".", "punct", 14, "O"),
+    ]
+    assert _he_after(_hand_parsed(rows)) == "John Miller"
+
+
+def test_pronoun_finds_a_known_surname_the_tagger_calls_a_place() -> None:
+    # "Obama agreed." with "Obama" tagged GPE, as the small model often does
+    rows = [
+        *_TWO_SPEAKERS,
+        ("Obama", "PROPN", "NNP", "nsubj", 9, "B-GPE"),
+        ("agreed", "VERB", "VBD", "ROOT", 9, "O"),
+        (".", "PUNCT", ".", "punct", 9, "O"),
+    ]
+    assert _he_after(_hand_parsed(rows)) == "Barack Obama"
+
+
+def test_surname_means_the_person_it_ends_not_a_later_name_it_starts() -> None:
+    text = (
+        "Donald Trump held a rally in Ohio on Monday.\n"
+        "Trump Taylor, a singer, performed at the event.\n"
+        "“We are going to win big,” Trump said."
+    )
+    assert _speakers(text) == [("direct", "Donald Trump")]
+
+
+def test_unresolved_first_person_is_no_antecedent_for_he() -> None:
+    text = (
+        "Tom Becker, the mayor, arrived late to the meeting.\n“I was not there,” I said.\n"
+        "“It was a long day,” he told me."
+    )
+    assert _speakers(text)[-1] == ("direct", "Tom Becker")
+
+
+def test_gender_evidence_only_from_a_pronoun_of_the_same_clause() -> None:
+    # "her" belongs to a clause inside the reported content: it says nothing of Mukasey
+    text = (
+        "Michael Mukasey spoke at the convention.\n"
+        "Mukasey said the scandal is only the latest issue in her political career.\n"
+        "“She should not be president,” he said."
+    )
+    assert _speakers(text)[-1] == ("direct", "Michael Mukasey")
+
+
+def test_relative_pronoun_before_a_cue_without_subject_means_the_noun_it_modifies() -> None:
+    # "..., a White House official who spoke said, “We agree.”", parsed with no subject
+    # for "said": the speaker is the official, not "who"
+    from spacy.tokens import Doc
+
+    from index.quotes.extract import quotes_from_doc
+    from index.quotes.nlp import pipeline
+
+    rows = [  # word, pos, tag, dependency, head, entity IOB, space after
+        ("On", "ADP", "IN", "prep", 9, "O", True),
+        ("Monday", "PROPN", "NNP", "pobj", 0, "B-DATE", False),
+        (",", "PUNCT", ",", "punct", 9, "O", True),
+        ("a", "DET", "DT", "det", 6, "O", True),
+        ("White", "PROPN", "NNP", "compound", 5, "B-ORG", True),
+        ("House", "PROPN", "NNP", "compound", 6, "I-ORG", True),
+        ("official", "NOUN", "NN", "appos", 1, "O", True),
+        ("who", "PRON", "WP", "nsubj", 8, "O", True),
+        ("spoke", "VERB", "VBD", "relcl", 6, "O", True),
+        ("said", "VERB", "VBD", "ROOT", 9, "O", False),
+        (",", "PUNCT", ",", "punct", 9, "O", True),
+        ("“", "PUNCT", "``", "punct", 13, "O", False),
+        ("We", "PRON", "PRP", "nsubj", 13, "O", True),
+        ("agree", "VERB", "VBP", "ccomp", 9, "O", False),
+        (".", "PUNCT", ".", "punct", 13, "O", False),
+        ("”", "PUNCT", "''", "punct", 13, "O", False),
+    ]
+    words, pos, tags, deps, heads, ents, spaces = (
+        list(column) for column in zip(*rows, strict=True)
+    )
+    doc = Doc(
+        pipeline().vocab,
+        words=words,
+        spaces=spaces,
+        pos=pos,
+        tags=tags,
+        deps=deps,
+        heads=heads,
+        ents=ents,
+        lemmas=[{"said": "say", "spoke": "speak"}.get(w, w.lower()) for w in words],
+    )
+    quotes = quotes_from_doc(doc, "t")
+    _check_offsets(doc.text, quotes)
+    assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
+        ("direct", "We agree.", "White House official")
+    ]
+
+
+def test_no_gender_evidence_from_a_name_inside_reported_content() -> None:
+    # "her family" is Anna Berg's: Becker, the subject of the reported clause, stays a "he"
+    text = (
+        "Tom Becker met the families on Monday.\nAnna Berg said she was angry.\n"
+        "She said that Becker had ignored her family.\n"
+        "“I listened to every one of them,” he said."
+    )
+    assert _speakers(text)[-1] == ("direct", "Tom Becker")
+
+
+def test_he_after_a_question_is_the_person_asked() -> None:
+    text = (
+        "Last month, the Herald's Anna Berg asked Tom Becker whether questions about his "
+        "health were fair game.\n“Sure it is. I would not have run if I was not healthy,” he said."
+    )
+    assert _speakers(text)[-1] == ("direct", "Tom Becker")
+
+
+def test_a_person_entity_run_into_its_apposition_is_cut_at_the_dash() -> None:
+    # the small model tags "Deborah Reynolds - Santilli's" as one PERSON
+    from spacy.tokens import Doc
+
+    from index.quotes.nlp import pipeline
+    from index.quotes.speakers import Mention, Resolver
+
+    rows = [  # word, dependency, head, entity IOB, space after
+        ("Deborah", "compound", 1, "B-PERSON", True),
+        ("Reynolds", "nsubj", 7, "I-PERSON", True),
+        ("-", "punct", 1, "I-PERSON", True),
+        ("Santilli", "poss", 5, "I-PERSON", False),
+        ("'s", "case", 3, "I-PERSON", True),
+        ("girlfriend", "appos", 1, "O", True),
+        ("-", "punct", 1, "O", True),
+        ("told", "ROOT", 7, "O", True),
+        ("reporters", "dobj", 7, "O", False),
+        (".", "punct", 7, "O", False),
+    ]
+    words, deps, heads, ents, spaces = (list(column) for column in zip(*rows, strict=True))
+    pos = ["PROPN", "PROPN", "PUNCT", "PROPN", "PART", "NOUN", "PUNCT", "VERB", "NOUN", "PUNCT"]
+    doc = Doc(
+        pipeline().vocab, words=words, spaces=spaces, pos=pos, deps=deps, heads=heads, ents=ents
+    )
+    surname = Mention(len(doc.text), "Reynolds", "", "", "person", "reynolds")
+    assert Resolver(doc).resolve(surname).name == "Deborah Reynolds"
+
+
+def test_full_name_tagged_organisation_is_a_person_when_its_surname_is_one() -> None:
+    # the small model tags "Carly Fiorina" and "Fiorina" ORG throughout; "her support"
+    # shows "Fiorina" is a woman, so "Carly Fiorina" is a person too
+    rows = [
+        ("Carly", "PROPN", "NNP", "compound", 1, "B-ORG"),
+        ("Fiorina", "PROPN", "NNP", "nsubj", 2, "I-ORG"),
+        ("spoke", "VERB", "VBD", "ROOT", 2, "O"),
+        (".", "PUNCT", ".", "punct", 2, "O"),
+        ("Tom", "PROPN", "NNP", "compound", 5, "B-PERSON"),
+        ("Becker", "PROPN", "NNP", "nsubj", 6, "I-PERSON"),
+        ("spoke", "VERB", "VBD", "ROOT", 6, "O"),
+        (".", "PUNCT", ".", "punct", 6, "O"),
+        ("Fiorina", "PROPN", "NNP", "nsubj", 9, "B-ORG"),
+        ("threw", "VERB", "VBD", "ROOT", 9, "O"),
+        ("her", "PRON", "PRP$", "poss", 11, "O"),
+        ("support", "NOUN", "NN", "dobj", 9, "O"),
+        (".", "PUNCT", ".", "punct", 9, "O"),
+    ]
+    assert _he_after(_hand_parsed(rows), "she") == "Carly Fiorina"
+
+
+def test_pronoun_finds_the_subject_of_a_main_verb_parsed_as_a_modifier() -> None:
+    # "Repeating his speech, Joe Biden rubbished the claim." with "rubbished" as an
+    # adjective of "claim", the parse the small model gives
+    rows = [
+        *_TWO_SPEAKERS,
+        ("Repeating", "VERB", "VBG", "advcl", 16, "O"),
+        ("his", "PRON", "PRP$", "poss", 10, "O"),
+        ("speech", "NOUN", "NN", "dobj", 8, "O"),
+        (",", "PUNCT", ",", "punct", 16, "O"),
+        ("Joe", "PROPN", "NNP", "compound", 13, "B-PERSON"),
+        ("Biden", "PROPN", "NNP", "nsubj", 14, "I-PERSON"),
+        ("rubbished", "VERB", "VBD", "amod", 16, "O"),
+        ("the", "DET", "DT", "det", 16, "O"),
+        ("claim", "NOUN", "NN", "ROOT", 16, "O"),
+        (".", "PUNCT", ".", "punct", 16, "O"),
+    ]
+    assert _he_after(_hand_parsed(rows)) == "Joe Biden"
+
+
+def test_preposition_parsed_as_the_subject_gives_its_object() -> None:
+    # `Of Carson, Levine said, “…”` parsed with "Of" as the subject and Levine its object
+    from spacy.tokens import Doc
+
+    from index.quotes.extract import quotes_from_doc
+    from index.quotes.nlp import pipeline
+
+    rows = [  # word, pos, tag, dependency, head, entity IOB, space after
+        ("Of", "ADP", "IN", "nsubj", 4, "O", True),
+        ("Carson", "PROPN", "NNP", "nmod", 3, "B-PERSON", False),
+        (",", "PUNCT", ",", "punct", 3, "O", True),
+        ("Levine", "PROPN", "NNP", "pobj", 0, "B-PERSON", True),
+        ("said", "VERB", "VBD", "ROOT", 4, "O", False),
+        (",", "PUNCT", ",", "punct", 4, "O", True),
+        ("“", "PUNCT", "``", "punct", 8, "O", False),
+        ("He", "PRON", "PRP", "nsubj", 8, "O", True),
+        ("is", "AUX", "VBZ", "ccomp", 4, "O", True),
+        ("scary", "ADJ", "JJ", "acomp", 8, "O", False),
+        (".", "PUNCT", ".", "punct", 8, "O", False),
+        ("”", "PUNCT", "''", "punct", 8, "O", False),
+    ]
+    words, pos, tags, deps, heads, ents, spaces = (
+        list(column) for column in zip(*rows, strict=True)
+    )
+    doc = Doc(
+        pipeline().vocab,
+        words=words,
+        spaces=spaces,
+        pos=pos,
+        tags=tags,
+        deps=deps,
+        heads=heads,
+        ents=ents,
+        lemmas=[{"said": "say", "is": "be"}.get(w, w.lower()) for w in words],
+    )
+    quotes = quotes_from_doc(doc, "t")
+    _check_offsets(doc.text, quotes)
+    assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
+        ("direct", "He is scary.", "Levine")
+    ]

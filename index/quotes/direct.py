@@ -284,6 +284,9 @@ def _speaker_token(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
         subject = subject_of(current)
         if subject is None:
             break
+        objects = [c for c in subject.children if c.dep_ == "pobj"]
+        if subject.pos_ == "ADP" and objects:
+            subject = objects[0]  # `Of Carson, Levine, ..., said`: "Of" parsed as the subject
         if usable(subject):
             return subject
         other = next((c for c in current.children if c.dep_ in _SUBJECT_DEPS and usable(c)), None)
@@ -301,7 +304,7 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
         found = [t for t in between if t.pos_ in ("PROPN", "PRON")]
         if found:
             return (
-                found[0]
+                _antecedent(found[0])
                 if found[0].pos_ == "PRON"
                 else found[0].head
                 if found[0].dep_ == "compound"
@@ -317,13 +320,21 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
                 break
             depth += (token.text == ")") - (token.text == "(")
             if depth == 0 and token.pos_ in ("PROPN", "PRON"):
-                return token.head if token.dep_ == "compound" else token
+                return token.head if token.dep_ == "compound" else _antecedent(token)
     for token in doc[verb.i + 1 : verb.i + 4]:
         if token.pos_ in ("PROPN", "PRON") and not (mark.open_i <= token.i):
             return token.head if token.dep_ == "compound" else token
         if token.pos_ == "PROPN" and token.i < mark.open_i:
             return token
     return None
+
+
+def _antecedent(token: Token) -> Token:
+    """The noun a relative pronoun stands for (`an intelligence source, who was not
+    authorized to speak, told ...`: the source, not "who"); other tokens unchanged."""
+    if token.tag_ in ("WP", "WDT") and token.head.dep_ == "relcl":
+        return token.head.head
+    return token
 
 
 def _resumes(doc: Doc, marks: list[_Marked], n: int) -> bool:

@@ -14,10 +14,10 @@ from index.quotes.lexicon import (
     ORG_NOUNS,
     PLURAL,
     PRONOUNS,
-    SENTENCE_END,
     SINGULAR_PERSON,
 )
 from index.quotes.model import Speaker
+from index.quotes.subjects import asked, clause_of, entities, main_subject, one_word_entity
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -213,19 +213,25 @@ class _Entry:
 
 def _gender_votes(ent: Span) -> Counter[str]:
     """Evidence of a person's gender near one mention: an honorific or gendered role word
-    just before the name, or the first personal pronoun later in a sentence it heads."""
+    just before the name, or, for the subject of a main clause, the first personal pronoun
+    later in its sentence that is a subject ("Fiorina said she ...") or a possessive of the
+    name's own clause ("Fiorina threw her support"). Not a pronoun of another clause
+    ("Mukasey said the scandal is the latest issue in her career"), nor one after a name
+    inside reported content ("Phillips said that Sanders had treated her family")."""
     votes: Counter[str] = Counter()
     doc = ent.doc
     for token in doc[max(0, ent.start - 3) : ent.start]:
         gender = GENDERED_WORDS.get(token.lower_.rstrip("."))
         if gender:
             votes[gender] += 2
-    if ent.root.dep_ in _SUBJECT_DEPS:
+    if main_subject(ent.root):
         for token in doc[ent.end : ent.sent.end]:
             if token.ent_type_ == "PERSON":
                 break  # "Kopp said agents want to interview Clinton and her aides"
             gender = GENDERED_PRONOUNS.get(token.lower_)
-            if gender:
+            verb = ent.root.head
+            own = token.dep_ == "poss" and token.i > verb.i and clause_of(token).i == verb.i
+            if gender and (token.dep_ in _SUBJECT_DEPS or own):
                 votes[gender] += 1
                 break
     return votes
@@ -246,7 +252,7 @@ class Resolver:
         self._votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._people = _gendered_orgs(doc, quoted)
         counts = Counter(ent.text for ent in doc.ents if ent.label_ == "PERSON")
-        for ent in doc.ents:
+        for ent in entities(doc):
             if any(s <= ent.start_char < e for s, e in quoted):
                 continue  # people named inside a quote are not who "he said" means
             mention = describe(ent.root)
@@ -257,13 +263,14 @@ class Resolver:
             kind = (
                 "person" if named and ent.label_ != "ORG" else "org" if ent.label_ == "ORG" else ""
             )
-            kind = "person" if kind == "org" and name in self._people else kind
+            known_person = name in self._people or name.rsplit(" ", 1)[-1] in self._people
+            kind = "person" if kind == "org" and known_person else kind
             lone = kind == "person" and " " not in name and counts[ent.text] < 2
             lone = lone and not (ent.root.dep_ == "appos" and ent.root.head.pos_ == "NOUN")
             if lone and self._named(name, ent.start_char) is None:
                 continue  # a lone capitalised word ("Turnout ...") that names no one known
             if kind:
-                subject = _main_subject(ent.root)
+                subject = main_subject(ent.root) or asked(ent.root)
                 self._known.append(_Entry(ent.start_char, Speaker(name), kind, subject))
                 if mention.name == name and mention.title and name not in self._best:
                     self._best[name] = Speaker(name, mention.title, mention.organization)
@@ -272,11 +279,14 @@ class Resolver:
         self._untagged_subjects(doc, quoted)
 
     def _untagged_subjects(self, doc: Doc, quoted: Sequence[tuple[int, int]]) -> None:
-        """Surnames of people named earlier that head a main clause without an entity tag
-        ("In her speech, Rhimes declared ..."): the small model misses many of them."""
+        """Surnames of people named earlier that head a main clause without a PERSON tag
+        ("In her speech, Rhimes declared ...", "And Obama ... seems to agree" with "Obama"
+        tagged GPE): the small model misses or mislabels many of them."""
         for token in doc:
-            if token.pos_ != "PROPN" or token.ent_type_ or not _main_subject(token):
+            if token.pos_ != "PROPN" or token.ent_type_ == "PERSON" or not main_subject(token):
                 continue
+            if token.ent_type_ and not one_word_entity(token):
+                continue  # "Obama" tagged GPE, not a word of a longer place or company name
             if any(s <= token.idx < e for s, e in quoted):
                 continue
             if self._named(token.text, token.idx) is not None:
@@ -307,7 +317,10 @@ class Resolver:
             for e in self._before(at)
             if e.kind == "person" and words < set(e.speaker.name.split())
         ]
-        return self._full(max(matches, key=lambda e: e.start)) if matches else None
+        # "Trump" is Donald Trump, not the more recent "Trump University": a lone word
+        # that ends a longer name (a surname) beats one that only occurs in it
+        ends = [e for e in matches if e.speaker.name.split()[-1] in words]
+        return self._full(max(ends or matches, key=lambda e: e.start)) if matches else None
 
     def _gender(self, entry: _Entry) -> str:
         votes = self._votes.get(self._full(entry).name)
@@ -349,6 +362,8 @@ class Resolver:
                 speaker = known
         if kind == "org" and speaker.name in self._people:
             kind = "person"
+        if mention.kind == "pronoun" and speaker.name == mention.name:
+            return speaker  # unresolved ("I", "you"): no one for a later "he" to mean
         known = self._best.get(speaker.name)
         if known is None or (speaker.title and not known.title):
             self._best[speaker.name] = speaker
@@ -368,30 +383,6 @@ def _gendered_orgs(doc: Doc, quoted: Sequence[tuple[int, int]]) -> set[str]:
         if _gender_votes(ent):
             people.add(_text(doc, ent.start, ent.end))
     return people | {name.split()[-1] for name in people}
-
-
-def _main_subject(token: Token) -> bool:
-    """Whether `token` is the subject of a main clause (its sentence's root verb, or a verb
-    conjoined to it), not of a clause inside another ("in the event that Clinton faces
-    Trump, she replied": the antecedent of "she" is not Clinton). A name in apposition
-    to the subject counts ("Another superdelegate, Michael Brown, explained")."""
-    if token.dep_ == "appos" and token.head is not token:
-        token = token.head
-    if token.dep_ not in _SUBJECT_DEPS:
-        return False
-    verb = token.head
-    while verb.dep_ == "conj" and verb.head is not verb:
-        verb = verb.head
-    return verb.dep_ == "ROOT" or _opens_sentence(verb.left_edge)
-
-
-def _opens_sentence(token: Token) -> bool:
-    """Whether a sentence or paragraph starts at `token`: the parser often hangs a whole
-    sentence under the cue of the quote after it (`Rhimes declared ...: “…,” she said`)."""
-    j = token.i - 1
-    while j >= 0 and token.doc[j].is_space and "\n" not in token.doc[j].text:
-        j -= 1
-    return j < 0 or "\n" in token.doc[j].text or token.doc[j].text in SENTENCE_END
 
 
 def _resolved_kind(mention: Mention) -> str:
