@@ -57,7 +57,7 @@ class EmbeddedStore:
         if index.settings.sentence_vectors:
             self._sentence_starts = np.cumsum([0] + [len(p.sentences) for p in index.passages])
             self._title_rows = index.title_rows()
-            self._titled = index.title_vectors.any(axis=1)
+            self._titled: np.ndarray = np.any(index.title_vectors != 0, axis=1)
 
     # -- search ------------------------------------------------------------------------
 

@@ -116,8 +116,8 @@ class QdrantStore:
         if not self.client.collection_exists(self.meta_collection):
             self.client.create_collection(self.meta_collection, vectors_config={})
         # A collection created before title vectors existed has none: its units are sentences.
-        vectors = self.client.get_collection(self.collection).config.params.vectors
-        self._titles = isinstance(vectors, dict) and "title" in vectors
+        params = self.client.get_collection(self.collection).config.params.vectors
+        self._titles = isinstance(params, dict) and "title" in params
 
     @property
     def _local(self) -> bool:
