@@ -50,6 +50,12 @@ class IndexStoreError(RuntimeError):
     """An index that is missing, incomplete or built differently; the message says the fix."""
 
 
+class IndexSchemaError(IndexStoreError):
+    """An index written by an older sayso version: its documents are readable (see
+    `read_documents`), its vectors and files are not. (A newer version's index is refused
+    with a plain IndexStoreError: rebuilding it here would discard what that version wrote.)"""
+
+
 @dataclass(frozen=True)
 class BuildSettings:
     """Everything besides the documents that decides what an index contains."""
@@ -290,6 +296,23 @@ def current_version(root: Path) -> Path | None:
     return root / "versions" / name if name else None
 
 
+def read_documents(root: Path) -> tuple[list[Document], list[str]]:
+    """The live version's documents and the ids of those added through the API, from an
+    index of any schema (documents.jsonl and the manifest keep their shape across schemas),
+    so an index written by another sayso version can be rebuilt without losing any."""
+    manifest = read_manifest(root)
+    version = current_version(root)
+    if manifest is None or version is None:
+        return [], []
+    try:
+        documents = [Document(**row) for row in _read_jsonl(version / "documents.jsonl")]
+    except Exception as exc:
+        raise IndexStoreError(
+            f"documents of the index at {version} are unreadable ({type(exc).__name__}: {exc})"
+        ) from exc
+    return documents, list(manifest.api_documents)
+
+
 def read_manifest(root: Path) -> Manifest | None:
     """The live manifest, or None when there is no index; raises on an unreadable one."""
     version = current_version(root)
@@ -305,7 +328,8 @@ def read_manifest(root: Path) -> Manifest | None:
 def check_manifest(manifest: Manifest, model: str | None) -> None:
     """Refuse an index written by another schema or for another model."""
     if manifest.schema_version != SCHEMA_VERSION:
-        raise IndexStoreError(
+        older = manifest.schema_version < SCHEMA_VERSION
+        raise (IndexSchemaError if older else IndexStoreError)(
             f"index schema {manifest.schema_version} differs from this sayso's "
             f"{SCHEMA_VERSION}; rebuild with `sayso build`"
         )

@@ -16,7 +16,14 @@ from index.build import Progress, is_current, update_index
 from index.dense import Encoder
 from index.documents import Document, load_documents
 from index.second import passage_vectors
-from index.store import Index, IndexStoreError, read_index, remove_leftovers
+from index.store import (
+    Index,
+    IndexSchemaError,
+    IndexStoreError,
+    read_documents,
+    read_index,
+    remove_leftovers,
+)
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,9 +57,16 @@ def open_index(
     root = settings.index_dir
     seeds = load_documents(settings.seeds_dir)
     previous: Index | None = None
+    api: list[Document] = []
     if _existing(root):
         try:
             previous = read_index(root)  # any model: a model change is staleness, not damage
+            api = _api_documents(previous)
+        except IndexSchemaError as exc:
+            # An older sayso version wrote it: rebuild, keeping the documents it holds.
+            stored, api_ids = read_documents(root)
+            api = [d for d in stored if d.id in set(api_ids)]
+            log.warning("rebuilding the index (%d API documents kept): %s", len(api), exc)
         except IndexStoreError as exc:
             if not repair:
                 raise IndexStoreError(
@@ -60,7 +74,7 @@ def open_index(
                     f"{settings.seeds_dir} on startup)"
                 ) from exc
             log.warning("rebuilding the index from %s: %s", settings.seeds_dir, exc)
-    api = [] if previous is None or reset else _api_documents(previous)
+    api = [] if reset else api
     documents = _merge(seeds, api)
     build = settings.build_settings()
     if previous is not None and not force and is_current(root, documents, build):

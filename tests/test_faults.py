@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from index.build import update_index
+from index.documents import make_document
 from index.search import Searcher
 from index.store import SCHEMA_VERSION, IndexStoreError, current_version, read_index
 from service import cli
@@ -74,6 +76,33 @@ def test_damaged_index_is_rebuilt_when_configured(settings: Settings, how: str) 
     index = open_index(repaired, FakeEncoder()).index
     assert SEED_ID in index.documents
     assert read_index(settings.index_dir).manifest.index_id == index.manifest.index_id
+
+
+def test_an_older_schema_is_rebuilt_keeping_api_documents(settings: Settings) -> None:
+    """An index written by an older sayso is stale, not damage: `make serve` rebuilds it
+    and keeps the documents that only it holds (those added through the API)."""
+    story = make_document("harbour-story", "The harbour reopened on Monday, officials said.")
+    index = open_index(settings, FakeEncoder()).index
+    update_index(
+        settings.index_dir,
+        [*index.documents.values(), story],
+        index.settings,
+        FakeEncoder(),
+        api_documents=["harbour-story"],
+    )
+    version = current_version(settings.index_dir)
+    assert version is not None
+    manifest = version / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["schema_version"] = SCHEMA_VERSION - 1
+    manifest.write_text(json.dumps(data))
+    (version / "titles.npy").unlink()  # as an older version wrote it
+    with pytest.raises(IndexStoreError):
+        read_index(settings.index_dir)
+    opened = open_index(settings, FakeEncoder())
+    assert opened.built
+    assert set(opened.index.documents) == {SEED_ID, "harbour-story"}
+    assert read_index(settings.index_dir).manifest.api_documents == ["harbour-story"]
 
 
 def test_serve_refuses_in_one_line(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
