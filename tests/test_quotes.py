@@ -458,6 +458,19 @@ def test_opening_mark_typed_as_a_closing_one() -> None:
     ]
 
 
+def test_straight_closing_mark_set_apart_after_a_nested_quote() -> None:
+    text = (
+        "\"Nobody told us, 'Pack your bags,' \" said Ana Ruiz, a nurse at the clinic. "
+        '"We had an hour."'
+    )
+    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    _check_offsets(text, quotes)
+    assert [(q.text, q.speaker.name) for q in quotes] == [
+        ("Nobody told us, 'Pack your bags,'", "Ana Ruiz"),
+        ("We had an hour.", "Ana Ruiz"),
+    ]
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -90,6 +90,16 @@ def _closes_as_open(doc: Doc, token: Token) -> bool:
     return not previous.whitespace_ and not previous.is_space and bool(token.whitespace_)
 
 
+def _spaced_close(doc: Doc, token: Token) -> bool:
+    """A straight mark standing apart from the words on both sides while a quote is open
+    closes it (`'a flight to quality,' " he said`): an opening mark is glued to the word
+    it opens."""
+    if token.text not in STRAIGHT_MARKS:
+        return False
+    following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+    return bool(token.whitespace_) or following is None or following.is_space
+
+
 def _span(text: str, start: int, end: int) -> tuple[int, int]:
     """Trim whitespace and a trailing comma (it belongs to the attribution, not the speaker)."""
     while start < end and text[start].isspace():
@@ -110,7 +120,9 @@ def marked_spans(doc: Doc, paragraphs: list[int]) -> list[_Marked]:
             opened = None
         if opened is None and _is_open(token):
             opened = token
-        elif opened is not None and (_is_close(token) or _closes_as_open(doc, token)):
+        elif opened is not None and (
+            _is_close(token) or _closes_as_open(doc, token) or _spaced_close(doc, token)
+        ):
             start, end = _span(text, opened.idx + len(opened.text), token.idx)
             if start < end:
                 found.append(_Marked(opened.i, token.i, start, end, paragraphs[opened.i]))
