@@ -311,6 +311,7 @@ def _speaker_token(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
 def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
     """When the parse gives the cue no subject: the proper noun or pronoun between the
     quote and the cue (`“…,” Ramos, 58, told AFP`), else right after the cue."""
+    stop = mark.close_i if mark.close_i >= 0 else len(doc)
     if mark.close_i >= 0 and mark.close_i < verb.i:
         between = doc[mark.close_i + 1 : verb.i]
         found = [t for t in between if t.pos_ in ("PROPN", "PRON")]
@@ -322,6 +323,10 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
                 if found[0].dep_ == "compound"
                 else found[0]
             )
+        # `“…?” the 43-year-old asked`: a noun phrase with no name, parsed without a verb
+        nouns = [t for t in between if t.pos_ in ("NOUN", "ADJ")]
+        if nouns and not any(t.pos_ in ("VERB", "AUX") or t.text in SENTENCE_END for t in between):
+            return nouns[-1]
     if verb.i < mark.open_i:
         # `In a statement, her adviser, Jake Sullivan, said: “…”` parsed without a subject:
         # the closest name or pronoun before the cue, in its sentence and paragraph and
@@ -334,11 +339,26 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
             if depth == 0 and token.pos_ in ("PROPN", "PRON"):
                 return token.head if token.dep_ == "compound" else _antecedent(token)
     for token in doc[verb.i + 1 : verb.i + 4]:
-        if token.pos_ in ("PROPN", "PRON") and not (mark.open_i <= token.i):
+        inside = mark.open_i <= token.i <= stop
+        if token.pos_ in ("PROPN", "PRON") and not inside:
             return token.head if token.dep_ == "compound" else token
         if token.pos_ == "PROPN" and token.i < mark.open_i:
             return token
+        if _inverted_name(token, verb, stop):
+            return token
     return None
+
+
+def _inverted_name(token: Token, verb: Token, stop: int) -> bool:
+    """`“…,” said Skelly, explaining ...` with "Skelly" tagged as an adverb: a capitalised
+    word right after a cue that follows the quote, not a date or a function word."""
+    return (
+        token.i == verb.i + 1
+        and verb.i > stop
+        and token.is_title
+        and token.ent_type_ in ("", "PERSON", "ORG", "NORP")
+        and token.pos_ not in ("DET", "ADP", "CCONJ", "SCONJ", "AUX", "PART")
+    )
 
 
 def _antecedent(token: Token) -> Token:
