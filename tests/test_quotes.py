@@ -833,3 +833,27 @@ def test_speaker_after_the_quote_is_a_noun_phrase_without_a_name() -> None:
     quotes = _hand_quotes(rows)
     assert [(q.kind, q.text) for q in quotes] == [("direct", "Is it over?")]
     assert "old" in quotes[0].speaker.name
+
+
+def test_dash_attribution_in_the_next_paragraph() -> None:
+    text = (
+        "The mayor spoke for an hour.\n\n"
+        '"We will keep every promise we made to the voters of this city."\n\n'
+        "- Maria Lopez, at a rally in Dayton.\n\n"
+        "The crowd cheered."
+    )
+    quote = _only(text)
+    assert quote.text == "We will keep every promise we made to the voters of this city."
+    assert quote.speaker.name == "Maria Lopez"
+
+
+def test_cue_after_the_quote_tagged_as_a_noun() -> None:
+    # `“We won,” the two write.` with "write" tagged as a noun
+    rows = [
+        *_WE_WON,
+        ("the", "DET", "DT", "det", 7, "O", True),
+        ("two", "NUM", "CD", "nummod", 7, "O", True),
+        ("write", "NOUN", "NN", "ROOT", 7, "O", False),
+        (".", "PUNCT", ".", "punct", 7, "O", False),
+    ]
+    assert [(q.kind, q.text) for q in _hand_quotes(rows)] == [("direct", "We won")]

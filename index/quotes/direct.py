@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 _MAX_FRAME = 40
 _MIN_FLOATING_WORDS = 3
 _BREAKS = frozenset(":;—–")
+_DASHES = frozenset("-—–")
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 # Dependents of a cue that carry what was said; in front of a quote they make it a partial
 # quote inside reported speech (`she tells audiences that after 44 male presidents, “…”`).
@@ -190,7 +191,7 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
         token = doc[j]
         if paragraphs[j] != mark.paragraph or token.text in OPEN_MARKS | STRAIGHT_MARKS:
             return None
-        if _is_cue(token):
+        if _is_cue(token) or (open_ended and _cue_tagged_noun(doc, mark, token)):
             return token
         if open_ended and token.pos_ == "VERB" and token.tag_ in ("VBD", "VBZ"):
             subject = subject_of(token)
@@ -198,6 +199,40 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
             between = subject is not None and mark.close_i < subject.i < j
             return token if inverted or between else None
         if _blocks(token) or token.text in SENTENCE_END:
+            return None
+    return None
+
+
+def _cue_tagged_noun(doc: Doc, mark: _Marked, token: Token) -> bool:
+    """`“…,” the editorial read.` / `the two write.` with the cue tagged as a noun: a
+    cue word ending a short phrase after the quote, with no verb after it."""
+    if token.pos_ != "NOUN" or token.lemma_.lower() not in CUE_VERBS:
+        return False
+    between = doc[mark.close_i + 1 : token.i]
+    if not between or between[0].pos_ not in ("DET", "NUM", "PROPN", "PRON"):
+        return False
+    if any(t.pos_ in ("VERB", "AUX") for t in between):
+        return False
+    following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+    return following is None or following.pos_ in ("PUNCT", "ADP", "SPACE")
+
+
+def _dash_attribution(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
+    """A quote that fills its paragraph, with the next one opening with a dash and a
+    name (`"…"` then `- Bernie Sanders.`): the name."""
+    if mark.close_i < 0 or not _starts_sentence(doc, mark):
+        return None
+    j = mark.close_i + 1
+    while j < len(doc) and (doc[j].is_space or doc[j].is_punct) and doc[j].text not in _DASHES:
+        if paragraphs[j] > mark.paragraph + 1:
+            return None
+        j += 1
+    if j >= len(doc) or paragraphs[j] != mark.paragraph + 1 or doc[j].text not in _DASHES:
+        return None
+    for token in doc[j + 1 : j + 4]:
+        if token.pos_ == "PROPN":
+            return token.head if token.dep_ == "compound" else token
+        if not token.is_title:
             return None
     return None
 
@@ -324,7 +359,7 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
                 else found[0]
             )
         # `“…?” the 43-year-old asked`: a noun phrase with no name, parsed without a verb
-        nouns = [t for t in between if t.pos_ in ("NOUN", "ADJ")]
+        nouns = [t for t in between if t.pos_ in ("NOUN", "ADJ", "NUM")]
         if nouns and not any(t.pos_ in ("VERB", "AUX") or t.text in SENTENCE_END for t in between):
             return nouns[-1]
     if verb.i < mark.open_i:
@@ -393,7 +428,10 @@ def _framed(
     verb = _after_frame(doc, mark, paragraphs) if _starts_sentence(doc, mark) else None
     verb = verb or _before_frame(doc, mark, paragraphs)
     if verb is None:
-        return None
+        name = _dash_attribution(doc, mark, paragraphs)
+        if name is None:
+            return None
+        return Candidate(mark.start, mark.end, "direct", "", -1, name.i)
     if verb.lower_ == "according":
         to = next((c for c in verb.children if c.lower_ == "to"), None)
         source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
