@@ -857,3 +857,19 @@ def test_cue_after_the_quote_tagged_as_a_noun() -> None:
         (".", "PUNCT", ".", "punct", 7, "O", False),
     ]
     assert [(q.kind, q.text) for q in _hand_quotes(rows)] == [("direct", "We won")]
+
+
+def test_inverted_cue_with_a_nameless_speaker_parsed_as_its_object() -> None:
+    # `“We won,” said the coach, smiling.` with "coach" parsed as the object of "said"
+    rows = [
+        *_WE_WON,
+        ("said", "VERB", "VBD", "ROOT", 5, "O", True),
+        ("the", "DET", "DT", "det", 7, "O", True),
+        ("coach", "NOUN", "NN", "dobj", 5, "O", False),
+        (",", "PUNCT", ",", "punct", 5, "O", True),
+        ("smiling", "VERB", "VBG", "advcl", 5, "O", False),
+        (".", "PUNCT", ".", "punct", 5, "O", False),
+    ]
+    quotes = _hand_quotes(rows)
+    assert [(q.kind, q.text) for q in quotes] == [("direct", "We won")]
+    assert "coach" in quotes[0].speaker.name

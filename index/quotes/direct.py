@@ -381,6 +381,14 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
             return token
         if _inverted_name(token, verb, stop):
             return token
+    if mark.close_i >= 0 and verb.i == mark.close_i + 1:
+        # `“…,” read the statement` / `tweeted a German user`: the noun of the inverted
+        # subject the parse made an object
+        for token in doc[verb.i + 1 : verb.i + 5]:
+            if token.is_punct or token.is_space or token.pos_ in ("VERB", "AUX"):
+                break
+            if token.pos_ in ("NOUN", "NUM"):
+                return token
     return None
 
 
