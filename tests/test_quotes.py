@@ -458,6 +458,19 @@ def test_opening_mark_typed_as_a_closing_one() -> None:
     ]
 
 
+def test_straight_closing_mark_set_apart_after_a_nested_quote() -> None:
+    text = (
+        "\"Nobody told us, 'Pack your bags,' \" said Ana Ruiz, a nurse at the clinic. "
+        '"We had an hour."'
+    )
+    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    _check_offsets(text, quotes)
+    assert [(q.text, q.speaker.name) for q in quotes] == [
+        ("Nobody told us, 'Pack your bags,'", "Ana Ruiz"),
+        ("We had an hour.", "Ana Ruiz"),
+    ]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -730,3 +743,133 @@ def test_preposition_parsed_as_the_subject_gives_its_object() -> None:
     assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
         ("direct", "He is scary.", "Levine")
     ]
+
+
+def _hand_quotes(rows: list[tuple[str, str, str, str, int, str, bool]]) -> list[Quote]:
+    """Quotes from a hand-parsed Doc: (word, pos, tag, dependency, head, entity IOB, space
+    after) rows, the small model's mistakes written out so the test pins the rule."""
+    from spacy.tokens import Doc
+
+    from index.quotes.extract import quotes_from_doc
+    from index.quotes.nlp import pipeline
+
+    words, pos, tags, deps, heads, ents, spaces = (
+        list(column) for column in zip(*rows, strict=True)
+    )
+    lemmas = {"said": "say", "asked": "ask", "won": "win", "is": "be", "did": "do"}
+    doc = Doc(
+        pipeline().vocab,
+        words=words,
+        spaces=spaces,
+        pos=pos,
+        tags=tags,
+        deps=deps,
+        heads=heads,
+        ents=ents,
+        lemmas=[lemmas.get(w, w.lower()) for w in words],
+    )
+    quotes = quotes_from_doc(doc, "t")
+    _check_offsets(doc.text, quotes)
+    return quotes
+
+
+_WE_WON = [  # “We won,”
+    ("“", "PUNCT", "``", "punct", 2, "O", False),
+    ("We", "PRON", "PRP", "nsubj", 2, "O", True),
+    ("won", "VERB", "VBD", "ccomp", 5, "O", False),
+    (",", "PUNCT", ",", "punct", 2, "O", False),
+    ("”", "PUNCT", "''", "punct", 2, "O", True),
+]
+
+
+def test_inverted_cue_whose_name_the_parser_hung_elsewhere() -> None:
+    # `“We won,” said Jim Bopp, a lawyer.` with "Bopp" parsed as a dependent of "won"
+    rows = [
+        *_WE_WON,
+        ("said", "VERB", "VBD", "ROOT", 5, "O", True),
+        ("Jim", "PROPN", "NNP", "compound", 7, "B-PERSON", True),
+        ("Bopp", "PROPN", "NNP", "npadvmod", 2, "I-PERSON", False),
+        (",", "PUNCT", ",", "punct", 7, "O", True),
+        ("a", "DET", "DT", "det", 10, "O", True),
+        ("lawyer", "NOUN", "NN", "appos", 7, "O", False),
+        (".", "PUNCT", ".", "punct", 5, "O", False),
+    ]
+    assert [(q.kind, q.text, q.speaker.name) for q in _hand_quotes(rows)] == [
+        ("direct", "We won", "Jim Bopp")
+    ]
+
+
+def test_inverted_cue_with_a_name_tagged_as_an_adverb() -> None:
+    # `“We won,” said Skelly, smiling.` with "Skelly" tagged as an adverb
+    rows = [
+        *_WE_WON,
+        ("said", "VERB", "VBD", "ROOT", 5, "O", True),
+        ("Skelly", "ADV", "RB", "advmod", 5, "O", False),
+        (",", "PUNCT", ",", "punct", 5, "O", True),
+        ("smiling", "VERB", "VBG", "advcl", 5, "O", False),
+        (".", "PUNCT", ".", "punct", 5, "O", False),
+    ]
+    assert [(q.kind, q.speaker.name) for q in _hand_quotes(rows)] == [("direct", "Skelly")]
+
+
+def test_speaker_after_the_quote_is_a_noun_phrase_without_a_name() -> None:
+    # `“Is it over?” the 43-year-old asked.` parsed with "old" as the root, "asked" its modifier
+    rows = [
+        ("“", "PUNCT", "``", "punct", 2, "O", False),
+        ("Is", "AUX", "VBZ", "ROOT", 2, "O", True),
+        ("it", "PRON", "PRP", "nsubj", 1, "O", True),
+        ("over", "ADV", "RB", "advmod", 1, "O", False),
+        ("?", "PUNCT", ".", "punct", 1, "O", False),
+        ("”", "PUNCT", "''", "punct", 1, "O", True),
+        ("the", "DET", "DT", "det", 11, "O", True),
+        ("43", "NUM", "CD", "nummod", 9, "B-DATE", False),
+        ("-", "PUNCT", "HYPH", "punct", 9, "I-DATE", False),
+        ("year", "NOUN", "NN", "npadvmod", 11, "I-DATE", False),
+        ("-", "PUNCT", "HYPH", "punct", 11, "I-DATE", False),
+        ("old", "ADJ", "JJ", "ROOT", 11, "I-DATE", True),
+        ("asked", "VERB", "VBN", "acl", 11, "O", False),
+        (".", "PUNCT", ".", "punct", 11, "O", False),
+    ]
+    quotes = _hand_quotes(rows)
+    assert [(q.kind, q.text) for q in quotes] == [("direct", "Is it over?")]
+    assert "old" in quotes[0].speaker.name
+
+
+def test_dash_attribution_in_the_next_paragraph() -> None:
+    text = (
+        "The mayor spoke for an hour.\n\n"
+        '"We will keep every promise we made to the voters of this city."\n\n'
+        "- Maria Lopez, at a rally in Dayton.\n\n"
+        "The crowd cheered."
+    )
+    quote = _only(text)
+    assert quote.text == "We will keep every promise we made to the voters of this city."
+    assert quote.speaker.name == "Maria Lopez"
+
+
+def test_cue_after_the_quote_tagged_as_a_noun() -> None:
+    # `“We won,” the two write.` with "write" tagged as a noun
+    rows = [
+        *_WE_WON,
+        ("the", "DET", "DT", "det", 7, "O", True),
+        ("two", "NUM", "CD", "nummod", 7, "O", True),
+        ("write", "NOUN", "NN", "ROOT", 7, "O", False),
+        (".", "PUNCT", ".", "punct", 7, "O", False),
+    ]
+    assert [(q.kind, q.text) for q in _hand_quotes(rows)] == [("direct", "We won")]
+
+
+def test_inverted_cue_with_a_nameless_speaker_parsed_as_its_object() -> None:
+    # `“We won,” said the coach, smiling.` with "coach" parsed as the object of "said"
+    rows = [
+        *_WE_WON,
+        ("said", "VERB", "VBD", "ROOT", 5, "O", True),
+        ("the", "DET", "DT", "det", 7, "O", True),
+        ("coach", "NOUN", "NN", "dobj", 5, "O", False),
+        (",", "PUNCT", ",", "punct", 5, "O", True),
+        ("smiling", "VERB", "VBG", "advcl", 5, "O", False),
+        (".", "PUNCT", ".", "punct", 5, "O", False),
+    ]
+    quotes = _hand_quotes(rows)
+    assert [(q.kind, q.text) for q in quotes] == [("direct", "We won")]
+    assert "coach" in quotes[0].speaker.name

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 _MAX_FRAME = 40
 _MIN_FLOATING_WORDS = 3
 _BREAKS = frozenset(":;—–")
+_DASHES = frozenset("-—–")
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 # Dependents of a cue that carry what was said; in front of a quote they make it a partial
 # quote inside reported speech (`she tells audiences that after 44 male presidents, “…”`).
@@ -90,6 +91,16 @@ def _closes_as_open(doc: Doc, token: Token) -> bool:
     return not previous.whitespace_ and not previous.is_space and bool(token.whitespace_)
 
 
+def _spaced_close(doc: Doc, token: Token) -> bool:
+    """A straight mark standing apart from the words on both sides while a quote is open
+    closes it (`'a flight to quality,' " he said`): an opening mark is glued to the word
+    it opens."""
+    if token.text not in STRAIGHT_MARKS:
+        return False
+    following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+    return bool(token.whitespace_) or following is None or following.is_space
+
+
 def _span(text: str, start: int, end: int) -> tuple[int, int]:
     """Trim whitespace and a trailing comma (it belongs to the attribution, not the speaker)."""
     while start < end and text[start].isspace():
@@ -110,7 +121,9 @@ def marked_spans(doc: Doc, paragraphs: list[int]) -> list[_Marked]:
             opened = None
         if opened is None and _is_open(token):
             opened = token
-        elif opened is not None and (_is_close(token) or _closes_as_open(doc, token)):
+        elif opened is not None and (
+            _is_close(token) or _closes_as_open(doc, token) or _spaced_close(doc, token)
+        ):
             start, end = _span(text, opened.idx + len(opened.text), token.idx)
             if start < end:
                 found.append(_Marked(opened.i, token.i, start, end, paragraphs[opened.i]))
@@ -178,7 +191,7 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
         token = doc[j]
         if paragraphs[j] != mark.paragraph or token.text in OPEN_MARKS | STRAIGHT_MARKS:
             return None
-        if _is_cue(token):
+        if _is_cue(token) or (open_ended and _cue_tagged_noun(doc, mark, token)):
             return token
         if open_ended and token.pos_ == "VERB" and token.tag_ in ("VBD", "VBZ"):
             subject = subject_of(token)
@@ -186,6 +199,40 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
             between = subject is not None and mark.close_i < subject.i < j
             return token if inverted or between else None
         if _blocks(token) or token.text in SENTENCE_END:
+            return None
+    return None
+
+
+def _cue_tagged_noun(doc: Doc, mark: _Marked, token: Token) -> bool:
+    """`“…,” the editorial read.` / `the two write.` with the cue tagged as a noun: a
+    cue word ending a short phrase after the quote, with no verb after it."""
+    if token.pos_ != "NOUN" or token.lemma_.lower() not in CUE_VERBS:
+        return False
+    between = doc[mark.close_i + 1 : token.i]
+    if not between or between[0].pos_ not in ("DET", "NUM", "PROPN", "PRON"):
+        return False
+    if any(t.pos_ in ("VERB", "AUX") for t in between):
+        return False
+    following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+    return following is None or following.pos_ in ("PUNCT", "ADP", "SPACE")
+
+
+def _dash_attribution(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
+    """A quote that fills its paragraph, with the next one opening with a dash and a
+    name (`"…"` then `- Bernie Sanders.`): the name."""
+    if mark.close_i < 0 or not _starts_sentence(doc, mark):
+        return None
+    j = mark.close_i + 1
+    while j < len(doc) and (doc[j].is_space or doc[j].is_punct) and doc[j].text not in _DASHES:
+        if paragraphs[j] > mark.paragraph + 1:
+            return None
+        j += 1
+    if j >= len(doc) or paragraphs[j] != mark.paragraph + 1 or doc[j].text not in _DASHES:
+        return None
+    for token in doc[j + 1 : j + 4]:
+        if token.pos_ == "PROPN":
+            return token.head if token.dep_ == "compound" else token
+        if not token.is_title:
             return None
     return None
 
@@ -299,6 +346,7 @@ def _speaker_token(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
 def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
     """When the parse gives the cue no subject: the proper noun or pronoun between the
     quote and the cue (`“…,” Ramos, 58, told AFP`), else right after the cue."""
+    stop = mark.close_i if mark.close_i >= 0 else len(doc)
     if mark.close_i >= 0 and mark.close_i < verb.i:
         between = doc[mark.close_i + 1 : verb.i]
         found = [t for t in between if t.pos_ in ("PROPN", "PRON")]
@@ -310,6 +358,10 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
                 if found[0].dep_ == "compound"
                 else found[0]
             )
+        # `“…?” the 43-year-old asked`: a noun phrase with no name, parsed without a verb
+        nouns = [t for t in between if t.pos_ in ("NOUN", "ADJ", "NUM")]
+        if nouns and not any(t.pos_ in ("VERB", "AUX") or t.text in SENTENCE_END for t in between):
+            return nouns[-1]
     if verb.i < mark.open_i:
         # `In a statement, her adviser, Jake Sullivan, said: “…”` parsed without a subject:
         # the closest name or pronoun before the cue, in its sentence and paragraph and
@@ -322,11 +374,34 @@ def _nearest_name(doc: Doc, verb: Token, mark: _Marked) -> Token | None:
             if depth == 0 and token.pos_ in ("PROPN", "PRON"):
                 return token.head if token.dep_ == "compound" else _antecedent(token)
     for token in doc[verb.i + 1 : verb.i + 4]:
-        if token.pos_ in ("PROPN", "PRON") and not (mark.open_i <= token.i):
+        inside = mark.open_i <= token.i <= stop
+        if token.pos_ in ("PROPN", "PRON") and not inside:
             return token.head if token.dep_ == "compound" else token
         if token.pos_ == "PROPN" and token.i < mark.open_i:
             return token
+        if _inverted_name(token, verb, stop):
+            return token
+    if mark.close_i >= 0 and verb.i == mark.close_i + 1:
+        # `“…,” read the statement` / `tweeted a German user`: the noun of the inverted
+        # subject the parse made an object
+        for token in doc[verb.i + 1 : verb.i + 5]:
+            if token.is_punct or token.is_space or token.pos_ in ("VERB", "AUX"):
+                break
+            if token.pos_ in ("NOUN", "NUM"):
+                return token
     return None
+
+
+def _inverted_name(token: Token, verb: Token, stop: int) -> bool:
+    """`“…,” said Skelly, explaining ...` with "Skelly" tagged as an adverb: a capitalised
+    word right after a cue that follows the quote, not a date or a function word."""
+    return (
+        token.i == verb.i + 1
+        and verb.i > stop
+        and token.is_title
+        and token.ent_type_ in ("", "PERSON", "ORG", "NORP")
+        and token.pos_ not in ("DET", "ADP", "CCONJ", "SCONJ", "AUX", "PART")
+    )
 
 
 def _antecedent(token: Token) -> Token:
@@ -361,7 +436,10 @@ def _framed(
     verb = _after_frame(doc, mark, paragraphs) if _starts_sentence(doc, mark) else None
     verb = verb or _before_frame(doc, mark, paragraphs)
     if verb is None:
-        return None
+        name = _dash_attribution(doc, mark, paragraphs)
+        if name is None:
+            return None
+        return Candidate(mark.start, mark.end, "direct", "", -1, name.i)
     if verb.lower_ == "according":
         to = next((c for c in verb.children if c.lower_ == "to"), None)
         source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
