@@ -573,11 +573,6 @@ def test_gender_evidence_only_from_a_pronoun_of_the_same_clause() -> None:
 def test_relative_pronoun_before_a_cue_without_subject_means_the_noun_it_modifies() -> None:
     # "..., a White House official who spoke said, “We agree.”", parsed with no subject
     # for "said": the speaker is the official, not "who"
-    from spacy.tokens import Doc
-
-    from index.quotes.extract import quotes_from_doc
-    from index.quotes.nlp import pipeline
-
     rows = [  # word, pos, tag, dependency, head, entity IOB, space after
         ("On", "ADP", "IN", "prep", 9, "O", True),
         ("Monday", "PROPN", "NNP", "pobj", 0, "B-DATE", False),
@@ -596,22 +591,7 @@ def test_relative_pronoun_before_a_cue_without_subject_means_the_noun_it_modifie
         (".", "PUNCT", ".", "punct", 13, "O", False),
         ("”", "PUNCT", "''", "punct", 13, "O", False),
     ]
-    words, pos, tags, deps, heads, ents, spaces = (
-        list(column) for column in zip(*rows, strict=True)
-    )
-    doc = Doc(
-        pipeline().vocab,
-        words=words,
-        spaces=spaces,
-        pos=pos,
-        tags=tags,
-        deps=deps,
-        heads=heads,
-        ents=ents,
-        lemmas=[{"said": "say", "spoke": "speak"}.get(w, w.lower()) for w in words],
-    )
-    quotes = quotes_from_doc(doc, "t")
-    _check_offsets(doc.text, quotes)
+    quotes = _hand_quotes(rows)
     assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
         ("direct", "We agree.", "White House official")
     ]
@@ -705,11 +685,6 @@ def test_pronoun_finds_the_subject_of_a_main_verb_parsed_as_a_modifier() -> None
 
 def test_preposition_parsed_as_the_subject_gives_its_object() -> None:
     # `Of Carson, Levine said, “…”` parsed with "Of" as the subject and Levine its object
-    from spacy.tokens import Doc
-
-    from index.quotes.extract import quotes_from_doc
-    from index.quotes.nlp import pipeline
-
     rows = [  # word, pos, tag, dependency, head, entity IOB, space after
         ("Of", "ADP", "IN", "nsubj", 4, "O", True),
         ("Carson", "PROPN", "NNP", "nmod", 3, "B-PERSON", False),
@@ -724,22 +699,7 @@ def test_preposition_parsed_as_the_subject_gives_its_object() -> None:
         (".", "PUNCT", ".", "punct", 8, "O", False),
         ("”", "PUNCT", "''", "punct", 8, "O", False),
     ]
-    words, pos, tags, deps, heads, ents, spaces = (
-        list(column) for column in zip(*rows, strict=True)
-    )
-    doc = Doc(
-        pipeline().vocab,
-        words=words,
-        spaces=spaces,
-        pos=pos,
-        tags=tags,
-        deps=deps,
-        heads=heads,
-        ents=ents,
-        lemmas=[{"said": "say", "is": "be"}.get(w, w.lower()) for w in words],
-    )
-    quotes = quotes_from_doc(doc, "t")
-    _check_offsets(doc.text, quotes)
+    quotes = _hand_quotes(rows)
     assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
         ("direct", "He is scary.", "Levine")
     ]
@@ -756,7 +716,14 @@ def _hand_quotes(rows: list[tuple[str, str, str, str, int, str, bool]]) -> list[
     words, pos, tags, deps, heads, ents, spaces = (
         list(column) for column in zip(*rows, strict=True)
     )
-    lemmas = {"said": "say", "asked": "ask", "won": "win", "is": "be", "did": "do"}
+    lemmas = {
+        "said": "say",
+        "asked": "ask",
+        "won": "win",
+        "is": "be",
+        "did": "do",
+        "spoke": "speak",
+    }
     doc = Doc(
         pipeline().vocab,
         words=words,
