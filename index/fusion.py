@@ -50,7 +50,8 @@ def _convex(
     return fused
 
 
-def _minmax(values: np.ndarray) -> np.ndarray:
+def scale_minmax(values: np.ndarray) -> np.ndarray:
+    """Scores scaled to [0, 1] over these values (all 1 when they are equal)."""
     spread = values.max() - values.min()
     return (values - values.min()) / spread if spread > 0 else np.ones_like(values)
 
@@ -66,7 +67,7 @@ def minmax(rankings: Sequence[Ranking], weights: Sequence[float]) -> dict[int, f
     Each list's scores are scaled to [0, 1] over its own candidates; a candidate missing
     from a list gets that list's minimum (0).
     """
-    return _convex(rankings, weights, _minmax)
+    return _convex(rankings, weights, scale_minmax)
 
 
 def zscore(rankings: Sequence[Ranking], weights: Sequence[float]) -> dict[int, float]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from index.build import Progress, embed, indexed_text
 from index.dense import Encoder
+from index.fusion import scale_minmax
 from index.quotes.links import speaker_contexts
 from index.store import Index
 
@@ -150,11 +151,6 @@ class SecondModel:
         return passage_vectors(index, self.encoder, self.name, self.root)
 
 
-def _minmax(values: np.ndarray) -> np.ndarray:
-    spread = values.max() - values.min()
-    return (values - values.min()) / spread if spread > 0 else np.ones_like(values)
-
-
 def rescore(
     first: Sequence[float],
     second: Sequence[float],
@@ -183,7 +179,7 @@ def rescore(
         if spread > 0
         else np.where(np.arange(len(first)) < top, 1.0, 0.0)
     )
-    mixed = (1 - weight) * scaled_first[:top] + weight * _minmax(
+    mixed = (1 - weight) * scaled_first[:top] + weight * scale_minmax(
         np.asarray(second[:top], dtype=np.float64)
     )
     order = np.argsort(-mixed, kind="stable")
