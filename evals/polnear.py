@@ -82,17 +82,33 @@ def parse_ann(ann: str, text: str) -> tuple[Attribution, ...]:
     return tuple(result)
 
 
-def load_split(root: Path, split: str = "dev", limit: int | None = None) -> list[Article]:
-    """Articles of one split, one annotator per article (the first .ann in name order)."""
+def _annotation_files(root: Path, split: str) -> dict[str, list[Path]]:
+    """Each article's .ann files (one per annotator), in name order."""
     base = root / "data" / split
     if not (base / "text").is_dir():
         raise FileNotFoundError(f"no PolNeAR split {split!r} under {root}")
-    chosen: dict[str, Path] = {}
+    files: dict[str, list[Path]] = {}
     for ann in sorted((base / "attributions").glob("*.ann")):
-        chosen.setdefault(_ANNOTATOR.sub("", ann.name), ann)
-    articles = []
-    for doc_id in sorted(chosen)[:limit]:
-        text = (base / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")
-        standoff = chosen[doc_id].read_text(encoding="utf-8")
-        articles.append(Article(doc_id, text, parse_ann(standoff, text)))
-    return articles
+        files.setdefault(_ANNOTATOR.sub("", ann.name), []).append(ann)
+    return files
+
+
+def _article(root: Path, split: str, doc_id: str, ann: Path) -> Article:
+    text = (root / "data" / split / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")
+    return Article(doc_id, text, parse_ann(ann.read_text(encoding="utf-8"), text))
+
+
+def load_split(root: Path, split: str = "dev", limit: int | None = None) -> list[Article]:
+    """Articles of one split, one annotator per article (the first .ann in name order)."""
+    files = _annotation_files(root, split)
+    return [_article(root, split, doc_id, files[doc_id][0]) for doc_id in sorted(files)[:limit]]
+
+
+def load_annotators(root: Path, split: str = "dev") -> list[list[Article]]:
+    """The articles of a split that several people annotated: one Article per annotator."""
+    files = _annotation_files(root, split)
+    return [
+        [_article(root, split, doc_id, ann) for ann in files[doc_id]]
+        for doc_id in sorted(files)
+        if len(files[doc_id]) > 1
+    ]

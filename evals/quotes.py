@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evals.polnear import Article, Attribution, load_split
-from index.quotes import Quote, extract_quotes_batch
+from evals.polnear import Article, Attribution, load_annotators, load_split
+from index.quotes import Quote, Speaker, extract_quotes_batch
 
 THRESHOLDS = (0.3, 0.8)
 _WORD = re.compile(r"[^\W_]+")
@@ -336,26 +337,72 @@ def evaluate_polnear(root: Path, split: str = "dev", limit: int | None = None) -
     started = time.perf_counter()
     extracted = extract_quotes_batch([(a.doc_id, a.text) for a in articles])
     seconds = time.perf_counter() - started
-    totals: dict[str, dict[str, int]] = {}
-    for article, quotes in zip(articles, extracted, strict=True):
-        for key, counts in score_article(article, quotes).items():
-            bucket = totals.setdefault(key, _empty_counts())
-            for name, value in counts.items():
-                bucket[name] += value
     return {
         "split": split,
         "articles": len(articles),
         "seconds": round(seconds, 2),
         "articles_per_second": round(len(articles) / seconds, 2) if seconds else 0.0,
-        "scores": {key: _summary(value) for key, value in sorted(totals.items())},
+        "scores": _scores(zip(articles, extracted, strict=True)),
+    }
+
+
+def _scores(scored: Iterable[tuple[Article, Sequence[Quote]]]) -> dict[str, dict[str, Any]]:
+    totals: dict[str, dict[str, int]] = {}
+    for article, quotes in scored:
+        for key, counts in score_article(article, quotes).items():
+            bucket = totals.setdefault(key, _empty_counts())
+            for name, value in counts.items():
+                bucket[name] += value
+    return {key: _summary(value) for key, value in sorted(totals.items())}
+
+
+def as_quotes(article: Article) -> list[Quote]:
+    """An annotator's attributions as predictions: one quote per content fragment (the
+    scorer pools fragments), `direct` when the attribution is, the source as speaker."""
+    text = article.text
+    return [
+        Quote(
+            id=f"{article.doc_id}:a{n}:{f}",
+            doc_id=article.doc_id,
+            text=text[start:end],
+            kind="direct" if attribution.is_direct else "indirect",
+            start=start,
+            end=end,
+            cue="",
+            speaker=Speaker(attribution.source_text),
+        )
+        for n, attribution in enumerate(article.attributions)
+        for f, (start, end) in enumerate(attribution.content)
+    ]
+
+
+def evaluate_agreement(root: Path, split: str = "dev") -> dict[str, Any]:
+    """Agreement between PolNeAR's annotators, scored exactly like the extractor: on each
+    article several people annotated, every annotator in turn is the gold and every other
+    one the prediction. The human reference for `evaluate_polnear`'s numbers (speaker
+    accuracy here is low by construction: a gold "he" is judged against the scorer's
+    antecedent stand-in, while the other annotator's source is the bare "he")."""
+    groups = load_annotators(root, split)
+    pairs = (
+        (gold, as_quotes(other))
+        for versions in groups
+        for gold, other in itertools.permutations(versions, 2)
+    )
+    return {
+        "split": f"{split} annotator agreement",
+        "articles": len(groups),
+        "seconds": 0.0,
+        "articles_per_second": 0.0,
+        "scores": _scores(pairs),
     }
 
 
 def format_report(result: dict[str, Any]) -> str:
     """A small fixed-width table of the scores."""
+    rate = result["articles_per_second"]
     lines = [
-        f"PolNeAR {result['split']}: {result['articles']} articles, "
-        f"{result['articles_per_second']} articles/s",
+        f"PolNeAR {result['split']}: {result['articles']} articles"
+        + (f", {rate} articles/s" if rate else ""),
         f"{'subset':<20}{'P':>8}{'R':>8}{'F1':>8}{'speaker':>9}{'named':>7}{'gold':>7}{'pred':>7}",
     ]
     for key, s in result["scores"].items():
@@ -378,10 +425,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--split", default="dev", choices=("train", "dev"))
     parser.add_argument("--limit", type=int, default=None, help="first N articles only")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--agreement", action="store_true", help="score the annotators against each other"
+    )
     args = parser.parse_args(argv)
     root = args.root or default_root()
     try:
-        result = evaluate_polnear(root, args.split, args.limit)
+        if args.agreement:
+            result = evaluate_agreement(root, args.split)
+        else:
+            result = evaluate_polnear(root, args.split, args.limit)
     except FileNotFoundError as exc:
         parser.exit(2, f"error: {exc}\n")
     if args.json:

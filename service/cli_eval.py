@@ -269,6 +269,13 @@ def quotes(
     split: Annotated[str, typer.Option("--split", help="train or dev")] = "dev",
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="First N articles")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    agreement: Annotated[
+        bool,
+        typer.Option(
+            "--agreement",
+            help="Score PolNeAR's annotators against each other instead (the human reference)",
+        ),
+    ] = False,
 ) -> None:
     """Quote-attribution evaluation on PolNeAR (span P/R/F1 and speaker accuracy)."""
     from service import cli
@@ -283,7 +290,10 @@ def quotes(
         default_root = getattr(quote_evals, "default_root", None)
         where = root or (default_root() if default_root else Path("../shared/data/polnear"))
         try:
-            result = quote_evals.evaluate_polnear(where, split, limit)
+            if agreement:
+                result = quote_evals.evaluate_agreement(where, split)
+            else:
+                result = quote_evals.evaluate_polnear(where, split, limit)
         except FileNotFoundError as exc:
             raise cli.UserError(str(exc)) from None
     formatter = getattr(quote_evals, "format_report", None)

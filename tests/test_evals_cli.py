@@ -147,3 +147,14 @@ def test_eval_help_lists_subcommands() -> None:
     result = runner.invoke(cli.app, ["eval", "--help"])
     assert result.exit_code == 0
     assert "quotes" in result.output and "run" in result.output
+
+
+POLNEAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "polnear"
+
+
+@pytest.mark.skipif(not (POLNEAR / "data" / "dev").is_dir(), reason="PolNeAR data not found")
+def test_eval_quotes_agreement_scores_the_annotators() -> None:
+    result = runner.invoke(cli.app, ["eval", "quotes", "--agreement", "--split", "dev"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("PolNeAR dev annotator agreement: ")
+    assert "direct@0.3" in result.output and "articles/s" not in result.output

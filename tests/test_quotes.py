@@ -486,6 +486,70 @@ def test_second_half_of_a_quote_split_by_its_frame(text: str) -> None:
     assert any(q.kind == "direct" and q.text == second for q in quotes), quotes
 
 
+@pytest.mark.parametrize(
+    ("text", "quoted", "speaker"),
+    [
+        (
+            'Senator Dana Whitfield said:"We have not seen the report yet."',
+            "We have not seen the report yet.",
+            "Dana Whitfield",
+        ),
+        (
+            "Mayor Paul Grady said,“Look, nobody is leaving this town.”",
+            "Look, nobody is leaving this town.",
+            "Paul Grady",
+        ),
+        (
+            '"We expected more,"said Laura Chen, the club\'s treasurer.',
+            "We expected more",
+            "Laura Chen",
+        ),
+    ],
+)
+def test_quote_mark_glued_to_the_punctuation_before_it(
+    text: str, quoted: str, speaker: str
+) -> None:
+    quote = _only(text)
+    assert (quote.text, quote.speaker.name) == (quoted, speaker)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"They would be wrong," Mark Bell, a spokesman for the campaign, said in an interview '
+        'in Santa Monica, Calif. "The race is going to the convention."',
+        '"The deal is a fraud," Mark Bell said on CBS\'s "Face the Nation." '
+        '"Nobody reads these contracts before they sign them."',
+    ],
+)
+def test_next_sentence_quote_after_an_abbreviation_or_a_quoted_title(text: str) -> None:
+    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct" and "Nation" not in q.text]
+    _check_offsets(text, quotes)
+    assert [q.speaker.name for q in quotes] == ["Mark Bell", "Mark Bell"], quotes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As the Tribune's Ellen Park puts it, “Voters have stopped listening to both parties.”",
+        "The governor's office worded it carefully: “Voters have stopped listening to both "
+        "parties.”",
+    ],
+)
+def test_put_it_frames_a_quote(text: str) -> None:
+    quote = _only(text)
+    assert quote.text == "Voters have stopped listening to both parties."
+    assert quote.cue in ("puts", "worded")
+
+
+def test_put_it_into_something_is_no_frame() -> None:
+    text = (
+        "Ellen Park cleaned up the voter data and was putting it into the national file: "
+        "“Ready to go.”"
+    )
+    assert [q.cue for q in extract_quotes(text, "t") if q.kind == "direct"] in ([], [""])
+
+
 def _hand_parsed(rows: list[tuple[str, str, str, str, int, str]]) -> Doc:
     """A Doc from (word, pos, tag, dependency, head, entity IOB) rows: the small model's
     mistakes, fixed here so a test does not depend on a model version."""

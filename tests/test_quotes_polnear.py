@@ -10,6 +10,8 @@ import pytest
 pytest.importorskip("spacy")
 from evals.polnear import Article, Attribution, load_split, parse_ann
 from evals.quotes import (
+    as_quotes,
+    evaluate_agreement,
     evaluate_polnear,
     overlap,
     pool_matches,
@@ -83,7 +85,6 @@ def test_parse_ann_reads_discontiguous_content() -> None:
     assert attribution.is_direct
 
 
-@needs_data
 def _span(text: str, part: str) -> tuple[int, int]:
     start = text.index(part)
     return start, start + len(part)
@@ -129,6 +130,7 @@ def test_a_quote_inside_a_mixed_gold_attribution_is_set_aside_only_in_the_scoped
     assert scoped["speaker_right"] == 1
 
 
+@needs_data
 def test_polnear_train_smoke() -> None:
     assert ROOT is not None
     articles = load_split(ROOT, "train", limit=8)
@@ -140,3 +142,39 @@ def test_polnear_train_smoke() -> None:
     assert direct["speaker_accuracy"] >= 0.6
     assert result["scores"]["all@0.3"]["precision"] >= 0.6
     assert result["articles_per_second"] > 0
+
+
+def test_an_annotation_scored_as_a_prediction_of_itself_agrees_fully() -> None:
+    text = "“A is true,” Ann Lee said. “B too.” Bob Ray said that C was false."
+    attributions = (
+        Attribution(
+            content=(_span(text, "“A is true,”"), _span(text, "“B too.”")),
+            source=(_span(text, "Ann Lee"),),
+            text=text,
+        ),
+        Attribution(
+            content=(_span(text, "C was false"),), source=(_span(text, "Bob Ray"),), text=text
+        ),
+    )
+    article = Article(doc_id="a", text=text, attributions=attributions)
+    quotes = as_quotes(article)
+    assert [(q.kind, q.text) for q in quotes] == [
+        ("direct", "“A is true,”"),
+        ("direct", "“B too.”"),
+        ("indirect", "C was false"),
+    ]
+    counts = score_article(article, quotes)
+    # (gold, found, predictions pooled into found golds, right speakers)
+    for key, expected in (("direct@0.8", (1, 1, 2, 1)), ("all@0.8", (2, 2, 3, 2))):
+        c = counts[key]
+        assert (c["gold"], c["matched"], c["correct"], c["speaker_right"]) == expected
+
+
+@needs_data
+def test_polnear_annotators_agree_closely_but_not_perfectly() -> None:
+    assert ROOT is not None
+    result = evaluate_agreement(ROOT, "train")
+    assert result["articles"] >= 2
+    direct = result["scores"]["direct@0.3"]
+    assert 0.8 < direct["f1"] < 1.0
+    assert direct["gold"] > 100

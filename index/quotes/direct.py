@@ -10,6 +10,7 @@ from index.quotes.lexicon import (
     CLOSE_MARKS,
     CUE_VERBS,
     FINITE_TAGS,
+    IT_CUES,
     OPEN_MARKS,
     PHRASAL_CUES,
     QUOTE_ONLY_CUES,
@@ -27,6 +28,7 @@ _MIN_FLOATING_WORDS = 3
 _BREAKS = frozenset(":;—–")
 _DASHES = frozenset("-—–")
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_PLACING = frozenset(["in", "into", "on", "onto", "to", "through", "out", "off", "away"])
 # Dependents of a cue that carry what was said; in front of a quote they make it a partial
 # quote inside reported speech (`she tells audiences that after 44 male presidents, “…”`).
 _CONTENT_DEPS = frozenset(["ccomp", "xcomp", "advcl", "mark", "csubj", "conj", "parataxis"])
@@ -75,7 +77,7 @@ def _is_open(token: Token) -> bool:
     previous = token.doc[token.i - 1] if token.i else None
     # the character before the mark, without building `doc.text` (linear in the document)
     before = " " if previous is None or previous.whitespace_ else previous.text[-1]
-    return before.isspace() or before in "([{—–-"
+    return before.isspace() or before in "([{—–-:"
 
 
 def _is_close(token: Token) -> bool:
@@ -151,8 +153,8 @@ def _is_cue(token: Token) -> bool:
 
 def _is_quote_cue(token: Token) -> bool:
     """A cue, or a verb that frames only a quote in marks: a manner of speaking
-    (`whispered`), `fired back`, or a verb whose object is a statement (`issued the
-    following statement`)."""
+    (`whispered`), `fired back`, `put it`, or a verb whose object is a statement (`issued
+    the following statement`)."""
     if _is_cue(token):
         return True
     if token.pos_ != "VERB":
@@ -165,6 +167,10 @@ def _is_quote_cue(token: Token) -> bool:
         c.dep_ in ("prt", "advmod") and c.lower_ == "back" for c in children
     ):
         return True
+    it = next((c for c in children if c.dep_ == "dobj" and c.lower_ == "it"), None)
+    if lemma in IT_CUES and it is not None and it.i + 1 < len(token.doc):
+        # not `putting it into the file`, `put it on hold`
+        return token.doc[it.i + 1].lower_ not in _PLACING
     return any(c.dep_ == "dobj" and c.lemma_.lower() in SPEECH_NOUNS for c in children)
 
 
@@ -302,7 +308,13 @@ def _starts_sentence(doc: Doc, mark: _Marked) -> bool:
     j = mark.open_i - 1
     while j >= 0 and doc[j].is_space and "\n" not in doc[j].text:
         j -= 1
-    return j < 0 or "\n" in doc[j].text or doc[j].text in SENTENCE_END | _BREAKS | CLOSE_MARKS
+    if j < 0 or "\n" in doc[j].text:
+        return True
+    previous = doc[j].text
+    # a closing mark (`“Meet the Press.” “Listening …`) or an abbreviation that ends the
+    # sentence before it (`in Santa Monica, Calif. “The reality …`)
+    ended = previous[-1:] in SENTENCE_END and previous[:1].isalpha()
+    return ended or previous in SENTENCE_END | _BREAKS | CLOSE_MARKS | STRAIGHT_MARKS
 
 
 def _cue_text(verb: Token) -> str:

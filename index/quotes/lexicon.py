@@ -139,6 +139,9 @@ QUOTE_ONLY_CUES = frozenset(
         "cry",
     ]
 )
+# Verbs that frame a quote with `it` as their object (`As Milbank puts it, “…”`, `she
+# worded it carefully: “…”`, `he summed it up: “…”`).
+IT_CUES = frozenset(["put", "word", "phrase", "sum"])
 # Verbs that are a cue for a quote with the particle `back` (`Rubio fired back: “…”`).
 BACK_CUES = frozenset(["fire", "shoot", "hit", "push", "strike"])
 # Nouns for a piece of speech or writing; a verb taking one as its object frames the quote

