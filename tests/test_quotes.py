@@ -542,6 +542,19 @@ def test_put_it_frames_a_quote(text: str) -> None:
     assert quote.cue in ("puts", "worded")
 
 
+def test_a_second_predicate_after_the_quote_is_no_frame() -> None:
+    text = (
+        "Senator Ann Moss emailed supporters saying: “The struggle continues” and vowing to "
+        "compete in next week's primary."
+    )
+    quote = _only(text)
+    assert (quote.text, quote.cue, quote.speaker.name) == (
+        "The struggle continues",
+        "saying",
+        "Ann Moss",
+    )
+
+
 def test_put_it_into_something_is_no_frame() -> None:
     text = (
         "Ellen Park cleaned up the voter data and was putting it into the national file: "

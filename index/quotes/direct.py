@@ -193,6 +193,9 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
         last -= 1
     open_ended = last > mark.open_i and doc[last].text[-1:] in ",!?"
     stop = min(len(doc), mark.close_i + 1 + _MAX_FRAME)
+    words = [t for t in doc[mark.close_i + 1 : stop] if not (t.is_punct or t.is_space)][:2]
+    if [t.pos_ for t in words] in (["CCONJ", "VERB"], ["CCONJ", "AUX"]):
+        return None  # `“…” and vowing to compete`: a second predicate, no frame after it
     for j in range(mark.close_i + 1, stop):
         token = doc[j]
         if paragraphs[j] != mark.paragraph or token.text in OPEN_MARKS | STRAIGHT_MARKS:
