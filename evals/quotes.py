@@ -400,7 +400,6 @@ def evaluate_agreement(root: Path, split: str = "dev") -> dict[str, Any]:
         f"{who} {key}": value
         for who, pairs in (("annotators", people), ("extractor", machine))
         for key, value in _scores(pairs).items()
-        if not key.startswith("all@0.8")
     }
     return {
         "split": f"{split} annotator agreement",

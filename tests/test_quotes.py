@@ -532,6 +532,7 @@ def test_next_sentence_quote_after_an_abbreviation_or_a_quoted_title(text: str) 
     "text",
     [
         "As the Tribune's Ellen Park puts it, “Voters have stopped listening to both parties.”",
+        "As Ellen Park put it to reporters, “Voters have stopped listening to both parties.”",
         "The governor's office worded it carefully: “Voters have stopped listening to both "
         "parties.”",
     ],
@@ -539,7 +540,7 @@ def test_next_sentence_quote_after_an_abbreviation_or_a_quoted_title(text: str) 
 def test_put_it_frames_a_quote(text: str) -> None:
     quote = _only(text)
     assert quote.text == "Voters have stopped listening to both parties."
-    assert quote.cue in ("puts", "worded")
+    assert quote.cue in ("puts", "put", "worded")
 
 
 def test_a_second_predicate_after_the_quote_is_no_frame() -> None:

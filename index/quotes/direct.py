@@ -28,7 +28,7 @@ _MIN_FLOATING_WORDS = 3
 _BREAKS = frozenset(":;—–")
 _DASHES = frozenset("-—–")
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
-_PLACING = frozenset(["in", "into", "on", "onto", "to", "through", "out", "off", "away"])
+_PLACING = frozenset(["in", "into", "on", "onto", "through", "out", "off", "away"])
 # Dependents of a cue that carry what was said; in front of a quote they make it a partial
 # quote inside reported speech (`she tells audiences that after 44 male presidents, “…”`).
 _CONTENT_DEPS = frozenset(["ccomp", "xcomp", "advcl", "mark", "csubj", "conj", "parataxis"])
