@@ -2,9 +2,9 @@
 
 Reads the TREC runs `sayso eval QUESTIONS --mode ... --k N --run-out DIR/run` wrote (one
 per mode, run.{mode}) and the index they were run on, and reports on the same questions:
-- each mode's Hit@1;
+- each mode's Hit@1 and Hit@3;
 - a per-question oracle: the share of questions that at least one mode answers at rank 1
-  (no rule that picks a mode per question can do better);
+  (at rank 3 or better) (no rule that picks a mode per question can do better);
 - the best convex mix of the modes' min-max scaled scores, weights on a 0.1 grid chosen on
   these very questions (no weighted fusion of these modes can do better at that grid).
 Both are tuned on the questions they are reported on, so they bound, they do not predict.
@@ -48,12 +48,16 @@ def main() -> None:
     qrels = answer_qrels(queries, {p.id: p.text for p in index.passages})
     modes = [path.suffix.lstrip(".") for path in args.runs]
     runs = {mode: read_run(path) for mode, path in zip(modes, args.runs, strict=True)}
-    first = {m: {q.id: runs[m][q.id][0][0] in qrels[q.id] for q in queries} for m in modes}
     n = len(queries)
-    for mode in modes:
-        print(f"{mode:<10} Hit@1 {sum(first[mode].values()) / n:.3f}")
-    missed = [q.id for q in queries if not any(first[m][q.id] for m in modes)]
-    print(f"oracle     Hit@1 {1 - len(missed) / n:.3f}; no mode first: {' '.join(missed)}")
+    for depth in (1, 3):
+        hit = {
+            m: {q.id: any(pid in qrels[q.id] for pid, _ in runs[m][q.id][:depth]) for q in queries}
+            for m in modes
+        }
+        for mode in modes:
+            print(f"{mode:<10} Hit@{depth} {sum(hit[mode].values()) / n:.3f}")
+        missed = [q.id for q in queries if not any(hit[m][q.id] for m in modes)]
+        print(f"oracle     Hit@{depth} {1 - len(missed) / n:.3f}; in no mode: {' '.join(missed)}")
     scaled = {m: np.stack([_scaled(runs[m][q.id], ids) for q in queries]) for m in modes}
     relevant = np.array([[pid in qrels[q.id] for pid in ids] for q in queries])
     best, weights = -1, ()
