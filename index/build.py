@@ -132,6 +132,13 @@ def build_index(
 
     quotes = _quotes(documents, settings, previous if reuse else None)
     contexts = speaker_contexts(passages, quotes) if settings.speaker_context else {}
+    if previous is not None and reuse and settings.speaker_context:
+        # new quote rules can name other speakers: a passage whose speaker line changed is
+        # embedded again (its sentences and title do not depend on it)
+        before = speaker_contexts(previous.passages, previous.quotes)
+        for n, passage in enumerate(passages):
+            if vectors[n] is not None and before.get(passage.id) != contexts.get(passage.id):
+                vectors[n] = sentence_vectors[n] = None
     passage_matrix, sentence_matrix, title_matrix = _fill_vectors(
         encoder,
         documents,
@@ -156,8 +163,10 @@ def _quotes(
         return []
     from index.quotes import extract_quotes_batch
 
-    if previous is not None and not previous.settings.quotes:
-        previous = None  # built without quotes: nothing to reuse
+    if previous is not None and not (
+        previous.settings.quotes and previous.settings.quote_rules == settings.quote_rules
+    ):
+        previous = None  # built without quotes or by other rules: nothing to reuse
     old_hashes = previous.manifest.doc_hashes if previous is not None else {}
     kept: dict[str, list[Quote]] = {}
     if previous is not None:

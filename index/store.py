@@ -38,7 +38,7 @@ from index.dense import DenseIndex
 from index.documents import Document
 from index.lexical import LexicalIndex
 from index.passages import Passage
-from index.quotes.model import Quote
+from index.quotes.model import RULES_VERSION, Quote
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +74,17 @@ class BuildSettings:
     quotes: bool = True  # extract attributed quotes at build time (off for IR benchmarks)
     # Embed and BM25-index each passage after a line naming the speakers it quotes.
     speaker_context: bool = True
+    # The quote extraction rules the quotes came from (index.quotes.model.RULES_VERSION).
+    quote_rules: int = RULES_VERSION
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> BuildSettings:
+        """Settings as a manifest stored them; a manifest from before `quote_rules` was
+        recorded reads as rules version 0 (older than any)."""
+        return cls(**{"quote_rules": 0, **row})
 
     def embeds_like(self, other: BuildSettings) -> bool:
         """Whether vectors built under `other` are valid under these settings."""
@@ -124,7 +132,13 @@ class Index:
 
     @property
     def settings(self) -> BuildSettings:
-        return BuildSettings(**self.manifest.settings)
+        return BuildSettings.from_json(self.manifest.settings)
+
+    def digests(self) -> dict[str, str]:
+        """Per document, a digest of what a passage store holds for it: its text's hash,
+        and the quote rules when quotes are extracted (new rules, new quotes to store)."""
+        rules = f"+quotes{self.settings.quote_rules}" if self.settings.quotes else ""
+        return {doc_id: f"{digest}{rules}" for doc_id, digest in self.manifest.doc_hashes.items()}
 
     def title_rows(self) -> np.ndarray:
         """Each passage's row in `title_vectors` (its document's), in passage order."""
@@ -376,7 +390,7 @@ def _read_live(root: Path, model: str | None) -> Index:
         dense = DenseIndex.load(version / "dense.faiss")
         sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
         title_vectors = np.load(version / "titles.npy", allow_pickle=False)
-        settings = BuildSettings(**manifest.settings)
+        settings = BuildSettings.from_json(manifest.settings)
         lexical = LexicalIndex.load(
             version / "lexical", stem=settings.stem, stopwords=settings.stopwords
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -182,3 +183,35 @@ def test_leftovers_of_killed_writers_are_removed_unless_a_writer_is_at_work(
     assert not half_written.exists() and not pointer.exists()
     assert read_index(tmp_path, model=fake_settings.model).passages  # the live version stays
     remove_leftovers(tmp_path / "missing")  # no index yet: nothing to do, no error
+
+
+def test_index_from_other_quote_rules_extracts_again_and_re_embeds_changed_speaker_lines(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings
+) -> None:
+    documents = load_documents(seeds_copy)
+    older = replace(fake_settings, quote_rules=fake_settings.quote_rules - 1)
+    first = update_index(tmp_path, documents, older, FakeEncoder())
+    # what older rules might have said: another name for one speaker
+    quotes_file = first.path / "quotes.jsonl"
+    rows = [json.loads(line) for line in quotes_file.read_text("utf-8").splitlines()]
+    renamed = rows[0]["speaker"]["name"]
+    for row in rows:
+        if row["speaker"]["name"] == renamed:
+            row["speaker"]["name"] = "Someone Else"
+    quotes_file.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    assert not is_current(tmp_path, documents, fake_settings)
+
+    encoder = FakeEncoder()
+    second = update_index(tmp_path, documents, fake_settings, encoder)
+    assert second.quotes == first.quotes  # extracted again, not the stored ones
+    assert {q.speaker.name for q in second.quotes} >= {renamed}
+    changed = [
+        p
+        for p in second.passages
+        if any(
+            q.speaker.name == renamed and p.start < q.end and q.start < p.end for q in second.quotes
+        )
+    ]
+    assert changed and len(changed) < len(second.passages)
+    assert sum(encoder.calls) == len(changed) + sum(len(p.sentences) for p in changed)
+    assert is_current(tmp_path, documents, fake_settings)

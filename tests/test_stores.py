@@ -181,6 +181,13 @@ def test_sync_writes_only_changed_documents(fake_index: Index) -> None:
     assert sync_store(store, fake_index) == (len(fake_index.documents), 0)
     assert sync_store(store, fake_index) == (0, 0)
     assert store.stats().passages == len(fake_index.passages)
+    # quotes from other extraction rules: every document is written again
+    settings = replace(fake_index.settings, quote_rules=fake_index.settings.quote_rules + 1)
+    manifest = replace(fake_index.manifest, settings=settings.to_json())
+    assert sync_store(store, replace(fake_index, manifest=manifest)) == (
+        len(fake_index.documents),
+        0,
+    )
 
 
 def test_unknown_store_lists_choices(fake_index: Index) -> None:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 KINDS = ("direct", "indirect")
+# The version of the extraction rules. Raise it when a change alters what they extract:
+# an index built under another version extracts its quotes again (index.build).
+RULES_VERSION = 1
 
 
 @dataclass(frozen=True)

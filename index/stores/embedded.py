@@ -199,6 +199,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
     for row, passage in enumerate(index.passages):
         rows_of.setdefault(passage.doc_id, []).append(row)
     titles = dict(zip(index.documents, index.title_vectors, strict=False))
+    digests = index.digests()
     records = []
     empty = np.zeros((0, index.dense.dimension), dtype=np.float32)
     for doc_id in doc_ids:
@@ -216,6 +217,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
                 ),
                 quotes=tuple(quotes.get(p.id, ()) for p in passages),
                 title_vector=titles.get(doc_id),
+                digest=digests.get(doc_id, ""),
             )
         )
     return records

@@ -24,7 +24,7 @@ class DocumentRecord:
     sentence, passage after passage (empty when sentence vectors are not stored);
     `title_vector` is the document title's (zeros when untitled; None when sentence vectors
     are not stored); `lexical_texts` is what BM25 indexes for each passage; `quotes` are
-    grouped by passage.
+    grouped by passage; `digest` changes whenever any of it may (sync compares it).
     """
 
     document: Document
@@ -34,6 +34,7 @@ class DocumentRecord:
     lexical_texts: tuple[str, ...]
     quotes: tuple[tuple[QuoteRow, ...], ...] = ()
     title_vector: np.ndarray | None = None
+    digest: str = ""  # what the store records for the document (`Index.digests`)
 
     def passage_quotes(self, n: int) -> tuple[QuoteRow, ...]:
         return self.quotes[n] if n < len(self.quotes) else ()

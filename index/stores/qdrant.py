@@ -159,7 +159,7 @@ class QdrantStore:
             if stored > len(record.passages):  # a shorter version: drop the leftover tail
                 self._delete_points(record.document.id, from_seq=len(record.passages))
             meta["documents"][record.document.id] = {
-                "hash": record.document.content_hash,
+                "hash": record.digest or record.document.content_hash,
                 "passages": len(record.passages),
                 "quotes": sum(len(q) for q in record.quotes),
                 "title": record.document.title,

@@ -60,12 +60,13 @@ def open_store(config: StoreConfig, index: Index, root: Path | None = None) -> P
 
 
 def sync_store(store: PassageStore, index: Index) -> tuple[int, int]:
-    """Make `store` hold exactly `index`'s documents, reusing its vectors; only changed
-    documents are written. Returns (documents upserted, documents deleted)."""
+    """Make `store` hold exactly `index`'s documents, reusing its vectors; only documents
+    whose digest changed (their text, or the quote rules) are written. Returns (documents
+    upserted, documents deleted)."""
     if isinstance(store, EmbeddedStore):
         return (0, 0)  # the index files are the store
     stored: dict[str, str] = dict(store.stats().details.get("doc_hashes", {}))
-    wanted = index.manifest.doc_hashes
+    wanted = index.digests()
     changed = [doc_id for doc_id, digest in wanted.items() if stored.get(doc_id) != digest]
     removed = [doc_id for doc_id in stored if doc_id not in wanted]
     if changed:
