@@ -135,10 +135,12 @@ class Index:
         return BuildSettings.from_json(self.manifest.settings)
 
     def digests(self) -> dict[str, str]:
-        """Per document, a digest of what a passage store holds for it: its text's hash,
-        and the quote rules when quotes are extracted (new rules, new quotes to store)."""
-        rules = f"+quotes{self.settings.quote_rules}" if self.settings.quotes else ""
-        return {doc_id: f"{digest}{rules}" for doc_id, digest in self.manifest.doc_hashes.items()}
+        """Per document, a digest of what a passage store holds for it: its text's hash and
+        the build settings that shaped its passages, vectors and quotes (the quote rules,
+        `max_words`, the model ...), so a store rewrites it when either changes."""
+        shape = json.dumps(self.settings.to_json(), sort_keys=True).encode()
+        built = hashlib.sha256(shape).hexdigest()[:12]
+        return {doc_id: f"{digest}+{built}" for doc_id, digest in self.manifest.doc_hashes.items()}
 
     def title_rows(self) -> np.ndarray:
         """Each passage's row in `title_vectors` (its document's), in passage order."""

@@ -181,13 +181,15 @@ def test_sync_writes_only_changed_documents(fake_index: Index) -> None:
     assert sync_store(store, fake_index) == (len(fake_index.documents), 0)
     assert sync_store(store, fake_index) == (0, 0)
     assert store.stats().passages == len(fake_index.passages)
-    # quotes from other extraction rules: every document is written again
-    settings = replace(fake_index.settings, quote_rules=fake_index.settings.quote_rules + 1)
-    manifest = replace(fake_index.manifest, settings=settings.to_json())
-    assert sync_store(store, replace(fake_index, manifest=manifest)) == (
-        len(fake_index.documents),
-        0,
-    )
+    # quotes from other extraction rules, passages cut to another length: every document
+    # is written again
+    for change in ({"quote_rules": fake_index.settings.quote_rules + 1}, {"max_words": 60}):
+        settings = replace(fake_index.settings, **change)
+        changed = replace(
+            fake_index, manifest=replace(fake_index.manifest, settings=settings.to_json())
+        )
+        assert sync_store(store, changed) == (len(fake_index.documents), 0)
+        assert sync_store(store, changed) == (0, 0)
 
 
 def test_unknown_store_lists_choices(fake_index: Index) -> None:

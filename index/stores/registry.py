@@ -61,8 +61,8 @@ def open_store(config: StoreConfig, index: Index, root: Path | None = None) -> P
 
 def sync_store(store: PassageStore, index: Index) -> tuple[int, int]:
     """Make `store` hold exactly `index`'s documents, reusing its vectors; only documents
-    whose digest changed (their text, or the quote rules) are written. Returns (documents
-    upserted, documents deleted)."""
+    whose digest changed (their text, or the build settings) are written. Returns
+    (documents upserted, documents deleted)."""
     if isinstance(store, EmbeddedStore):
         return (0, 0)  # the index files are the store
     stored: dict[str, str] = dict(store.stats().details.get("doc_hashes", {}))
