@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def _polnear_root() -> Path | None:
 
 
 ROOT = _polnear_root()
+REPO = Path(__file__).resolve().parents[1]
 needs_data = pytest.mark.skipif(ROOT is None, reason="PolNeAR data not found")
 
 
@@ -179,3 +181,18 @@ def test_polnear_annotators_agree_closely_but_not_perfectly() -> None:
     assert 0.8 < people["f1"] < 1.0
     assert people["gold"] > 100
     assert machine["gold"] > 100 and machine["f1"] > 0.6
+
+
+@needs_data
+@pytest.mark.slow
+def test_polnear_dev_meets_the_floor_in_thresholds() -> None:
+    assert ROOT is not None
+    floor = json.loads((REPO / "evals" / "thresholds.json").read_text("utf-8"))["quotes"]
+    scores = evaluate_polnear(ROOT, floor["split"])["scores"]
+    below = {
+        f"{subset} {name}": scores[subset][name]
+        for subset, minimums in floor["min"].items()
+        for name, minimum in minimums.items()
+        if scores[subset][name] < minimum
+    }
+    assert not below, f"below the quote floors in evals/thresholds.json: {below}"
