@@ -800,6 +800,8 @@ def _hand_quotes(rows: list[tuple[str, str, str, str, int, str, bool]]) -> list[
         "is": "be",
         "did": "do",
         "spoke": "speak",
+        "urged": "urge",
+        "called": "call",
     }
     doc = Doc(
         pipeline().vocab,
@@ -917,3 +919,25 @@ def test_inverted_cue_with_a_nameless_speaker_parsed_as_its_object() -> None:
     quotes = _hand_quotes(rows)
     assert [(q.kind, q.text) for q in quotes] == [("direct", "We won")]
     assert "coach" in quotes[0].speaker.name
+
+
+def test_reported_clause_after_the_cue_not_one_from_the_paragraph_before() -> None:
+    # `Costs rose. ¶ Ana Ruiz said prices would fall.` parsed as one sentence with both
+    # clauses under "said"
+    rows = [
+        ("Costs", "NOUN", "NNS", "nsubj", 1, "O", True),
+        ("rose", "VERB", "VBD", "ccomp", 6, "O", False),
+        (".", "PUNCT", ".", "punct", 1, "O", False),
+        ("\n\n", "SPACE", "_SP", "dep", 2, "O", False),
+        ("Ana", "PROPN", "NNP", "compound", 5, "B-PERSON", True),
+        ("Ruiz", "PROPN", "NNP", "nsubj", 6, "I-PERSON", True),
+        ("said", "VERB", "VBD", "ROOT", 6, "O", True),
+        ("prices", "NOUN", "NNS", "nsubj", 9, "O", True),
+        ("would", "AUX", "MD", "aux", 9, "O", True),
+        ("fall", "VERB", "VB", "ccomp", 6, "O", False),
+        (".", "PUNCT", ".", "punct", 6, "O", False),
+    ]
+    quotes = _hand_quotes(rows)
+    assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
+        ("indirect", "prices would fall", "Ana Ruiz")
+    ]

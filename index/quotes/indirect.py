@@ -26,11 +26,26 @@ def _to_clause_end(verb: Token, content: Token) -> tuple[int, int]:
     return content.left_edge.i, max(content.right_edge.i, verb.right_edge.i) + 1
 
 
+def _same_paragraph(a: Token, b: Token) -> bool:
+    low, high = sorted((a.i, b.i))
+    return not any("\n" in t.text for t in a.doc[low:high])
+
+
+def _clause(verb: Token) -> Token | None:
+    """The clause a cue verb reports, preferring one after it in its own paragraph: the
+    parser runs a quote in the paragraph before into the sentence (`“…” ¶ The agency said
+    it would appeal.` with both clauses under "said")."""
+    clauses = [c for c in verb.children if c.dep_ in _CLAUSE_DEPS]
+    near = [c for c in clauses if _same_paragraph(verb, c)]
+    after = [c for c in near if c.i > verb.i]
+    return next(iter(after or near or clauses), None)
+
+
 def _complement(verb: Token) -> tuple[tuple[int, int], str] | None:
     """Token bounds of the reported content of a cue verb, and the cue as written."""
     lemma = verb.lemma_.lower()
     children = list(verb.children)
-    clause = next((c for c in children if c.dep_ in _CLAUSE_DEPS), None)
+    clause = _clause(verb)
     particle = PHRASAL_CUES.get(lemma)
     if particle is not None:
         linked = next((c for c in children if c.lower_ == particle), None)
