@@ -232,6 +232,15 @@ def test_reported_speech(text: str, cue: str, content: str, speaker: str) -> Non
     assert (quote.cue, quote.text, quote.speaker.name) == (cue, content, speaker)
 
 
+def test_called_it_names_the_object_and_what_it_was_called() -> None:
+    text = "The mayor called the new bridge a waste of money, and said she would vote against it."
+    quotes = extract_quotes(text, "t")
+    assert [(q.cue, q.text) for q in quotes] == [
+        ("called", "the new bridge a waste of money"),
+        ("said", "she would vote against it"),
+    ]
+
+
 def test_company_said_in_a_statement_resolves_to_the_organisation() -> None:
     text = (
         "Northwind Shipping reported a loss last quarter. "

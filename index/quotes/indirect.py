@@ -41,6 +41,16 @@ def _clause(verb: Token) -> Token | None:
     return next(iter(after or near or clauses), None)
 
 
+def _naming(verb: Token) -> tuple[tuple[int, int], str] | None:
+    """`X called Y Z`: the object and what the speaker called it ("She called the plan a
+    gift to the banks" reports "the plan a gift to the banks")."""
+    obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
+    name = next((c for c in verb.children if c.dep_ == "oprd"), None)
+    if obj is None or name is None:
+        return None
+    return (obj.left_edge.i, max(obj.right_edge.i, name.right_edge.i) + 1), verb.lower_
+
+
 def _complement(verb: Token) -> tuple[tuple[int, int], str] | None:
     """Token bounds of the reported content of a cue verb, and the cue as written."""
     lemma = verb.lemma_.lower()
@@ -50,7 +60,7 @@ def _complement(verb: Token) -> tuple[tuple[int, int], str] | None:
     if particle is not None:
         linked = next((c for c in children if c.lower_ == particle), None)
         if linked is None:
-            return None
+            return _naming(verb)
         cue = f"{verb.lower_} {particle}"
         objects = [c for c in linked.children if c.dep_ == "pobj"]
         if objects:
