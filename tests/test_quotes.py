@@ -241,6 +241,20 @@ def test_called_it_names_the_object_and_what_it_was_called() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        (
+            "Ana Ruiz urged residents to stay indoors until the storm passed.",
+            "residents to stay indoors until the storm passed",
+        ),
+        ("Tom Becker vowed to fight the ruling in court.", "to fight the ruling in court"),
+    ],
+)
+def test_request_or_commitment_as_an_infinitive(text: str, content: str) -> None:
+    assert _only(text, "indirect").text == content
+
+
 def test_company_said_in_a_statement_resolves_to_the_organisation() -> None:
     text = (
         "Northwind Shipping reported a loss last quarter. "

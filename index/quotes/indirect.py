@@ -6,7 +6,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from index.quotes.direct import Candidate
-from index.quotes.lexicon import CLAUSE_ONLY, CUE_VERBS, OBJECT_CUES, PHRASAL_CUES
+from index.quotes.lexicon import (
+    CLAUSE_ONLY,
+    CUE_VERBS,
+    INFINITIVE_CUES,
+    OBJECT_CUES,
+    PHRASAL_CUES,
+)
 from index.quotes.speakers import subject_of
 
 if TYPE_CHECKING:
@@ -51,6 +57,21 @@ def _naming(verb: Token) -> tuple[tuple[int, int], str] | None:
     return (obj.left_edge.i, max(obj.right_edge.i, name.right_edge.i) + 1), verb.lower_
 
 
+def _infinitive(verb: Token) -> tuple[int, int] | None:
+    """A request or commitment as an infinitive, with the one asked: "urged voters to stay
+    home", "vowed to fight on". Not in a relative clause ("the senator, who vowed to …"):
+    its speaker is a description that rarely resolves."""
+    xcomp = next((c for c in verb.children if c.dep_ == "xcomp"), None)
+    if (
+        xcomp is None
+        or verb.dep_ == "relcl"
+        or not any(c.dep_ == "aux" and c.lower_ == "to" for c in xcomp.children)
+    ):
+        return None
+    obj = next((c for c in verb.children if c.dep_ == "dobj" and c.i < xcomp.i), None)
+    return (obj or xcomp).left_edge.i, xcomp.right_edge.i + 1
+
+
 def _complement(verb: Token) -> tuple[tuple[int, int], str] | None:
     """Token bounds of the reported content of a cue verb, and the cue as written."""
     lemma = verb.lemma_.lower()
@@ -68,6 +89,10 @@ def _complement(verb: Token) -> tuple[tuple[int, int], str] | None:
         return (_subtree_bounds(clause), cue) if clause is not None else None
     if clause is not None:
         return _subtree_bounds(clause), verb.lower_
+    if lemma in INFINITIVE_CUES:
+        bounds = _infinitive(verb)
+        if bounds is not None:
+            return bounds, verb.lower_
     if lemma in CLAUSE_ONLY:
         return None
     if lemma in OBJECT_CUES:

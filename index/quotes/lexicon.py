@@ -120,6 +120,11 @@ OBJECT_CUES = frozenset(
         "demand",
     ]
 )
+# Verbs that report a request or a commitment through an infinitive ("urged voters to
+# stay home", "vowed to fight on").
+INFINITIVE_CUES = frozenset(
+    ["urge", "ask", "tell", "vow", "promise", "pledge", "agree", "propose", "demand", "warn"]
+)
 # Verbs that need a particle or preposition to be a cue, with the word that completes them.
 PHRASAL_CUES = {"point": "out", "call": "for"}
 # Manner-of-speaking verbs that frame only a quote in quote marks (`he whispered: “…”`),
