@@ -118,6 +118,17 @@ OBJECT_CUES = frozenset(
         "predict",
         "forecast",
         "demand",
+        "accuse",
+        "announce",
+        "cite",
+        "recall",
+        "mention",
+        "tweet",
+        "post",
+        "explain",
+        "lament",
+        "echo",
+        "declare",
     ]
 )
 # Verbs that report a request or a commitment through an infinitive ("urged voters to
