@@ -274,6 +274,11 @@ def test_object_of_a_reporting_verb_is_the_content(text: str, content: str) -> N
     assert _only(text, "indirect").text == content
 
 
+def test_cue_in_the_middle_of_the_sentence_reports_the_rest() -> None:
+    quote = _only("On most days, the workers said, the ferry leaves late.", "indirect")
+    assert (quote.text, quote.speaker.name) == ("the ferry leaves late", "workers")
+
+
 def test_company_said_in_a_statement_resolves_to_the_organisation() -> None:
     text = (
         "Northwind Shipping reported a loss last quarter. "

@@ -103,6 +103,9 @@ def _complement(verb: Token) -> tuple[tuple[int, int], str] | None:
         # "The country should ..., Huang said." parsed with the cue as a side clause.
         left = verb.left_edge.i
         return (verb.head.sent.start, left), verb.lower_
+    if verb.dep_ == "parataxis":
+        # "In 2015, she said, the port lost money.": the rest of the sentence after the cue
+        return (verb.right_edge.i + 1, verb.head.right_edge.i + 1), verb.lower_
     return None
 
 
