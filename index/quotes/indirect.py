@@ -6,7 +6,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from index.quotes.direct import Candidate
-from index.quotes.lexicon import CLAUSE_ONLY, CUE_VERBS, OBJECT_CUES, PHRASAL_CUES
+from index.quotes.lexicon import (
+    CLAUSE_ONLY,
+    CUE_VERBS,
+    INFINITIVE_CUES,
+    OBJECT_CUES,
+    PHRASAL_CUES,
+)
 from index.quotes.speakers import subject_of
 
 if TYPE_CHECKING:
@@ -26,16 +32,56 @@ def _to_clause_end(verb: Token, content: Token) -> tuple[int, int]:
     return content.left_edge.i, max(content.right_edge.i, verb.right_edge.i) + 1
 
 
+def _same_paragraph(a: Token, b: Token) -> bool:
+    low, high = sorted((a.i, b.i))
+    return not any("\n" in t.text for t in a.doc[low:high])
+
+
+def _clause(verb: Token) -> Token | None:
+    """The clause a cue verb reports, preferring one after it in its own paragraph: the
+    parser runs a quote in the paragraph before into the sentence (`“…” ¶ The agency said
+    it would appeal.` with both clauses under "said")."""
+    clauses = [c for c in verb.children if c.dep_ in _CLAUSE_DEPS]
+    near = [c for c in clauses if _same_paragraph(verb, c)]
+    after = [c for c in near if c.i > verb.i]
+    return next(iter(after or near or clauses), None)
+
+
+def _naming(verb: Token) -> tuple[tuple[int, int], str] | None:
+    """`X called Y Z`: the object and what the speaker called it ("She called the plan a
+    gift to the banks" reports "the plan a gift to the banks")."""
+    obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
+    name = next((c for c in verb.children if c.dep_ == "oprd"), None)
+    if obj is None or name is None:
+        return None
+    return (obj.left_edge.i, max(obj.right_edge.i, name.right_edge.i) + 1), verb.lower_
+
+
+def _infinitive(verb: Token) -> tuple[int, int] | None:
+    """A request or commitment as an infinitive, with the one asked: "urged voters to stay
+    home", "vowed to fight on". Not in a relative clause ("the senator, who vowed to …"):
+    its speaker is a description that rarely resolves."""
+    xcomp = next((c for c in verb.children if c.dep_ == "xcomp"), None)
+    if (
+        xcomp is None
+        or verb.dep_ == "relcl"
+        or not any(c.dep_ == "aux" and c.lower_ == "to" for c in xcomp.children)
+    ):
+        return None
+    obj = next((c for c in verb.children if c.dep_ == "dobj" and c.i < xcomp.i), None)
+    return (obj or xcomp).left_edge.i, xcomp.right_edge.i + 1
+
+
 def _complement(verb: Token) -> tuple[tuple[int, int], str] | None:
     """Token bounds of the reported content of a cue verb, and the cue as written."""
     lemma = verb.lemma_.lower()
     children = list(verb.children)
-    clause = next((c for c in children if c.dep_ in _CLAUSE_DEPS), None)
+    clause = _clause(verb)
     particle = PHRASAL_CUES.get(lemma)
     if particle is not None:
         linked = next((c for c in children if c.lower_ == particle), None)
         if linked is None:
-            return None
+            return _naming(verb)
         cue = f"{verb.lower_} {particle}"
         objects = [c for c in linked.children if c.dep_ == "pobj"]
         if objects:
@@ -43,6 +89,10 @@ def _complement(verb: Token) -> tuple[tuple[int, int], str] | None:
         return (_subtree_bounds(clause), cue) if clause is not None else None
     if clause is not None:
         return _subtree_bounds(clause), verb.lower_
+    if lemma in INFINITIVE_CUES:
+        bounds = _infinitive(verb)
+        if bounds is not None:
+            return bounds, verb.lower_
     if lemma in CLAUSE_ONLY:
         return None
     if lemma in OBJECT_CUES:
@@ -53,6 +103,9 @@ def _complement(verb: Token) -> tuple[tuple[int, int], str] | None:
         # "The country should ..., Huang said." parsed with the cue as a side clause.
         left = verb.left_edge.i
         return (verb.head.sent.start, left), verb.lower_
+    if verb.dep_ == "parataxis":
+        # "In 2015, she said, the port lost money.": the rest of the sentence after the cue
+        return (verb.right_edge.i + 1, verb.head.right_edge.i + 1), verb.lower_
     return None
 
 

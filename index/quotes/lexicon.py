@@ -118,7 +118,23 @@ OBJECT_CUES = frozenset(
         "predict",
         "forecast",
         "demand",
+        "accuse",
+        "announce",
+        "cite",
+        "recall",
+        "mention",
+        "tweet",
+        "post",
+        "explain",
+        "lament",
+        "echo",
+        "declare",
     ]
+)
+# Verbs that report a request or a commitment through an infinitive ("urged voters to
+# stay home", "vowed to fight on").
+INFINITIVE_CUES = frozenset(
+    ["urge", "ask", "tell", "vow", "promise", "pledge", "agree", "propose", "demand", "warn"]
 )
 # Verbs that need a particle or preposition to be a cue, with the word that completes them.
 PHRASAL_CUES = {"point": "out", "call": "for"}
