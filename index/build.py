@@ -132,9 +132,15 @@ def build_index(
 
     quotes = _quotes(documents, settings, previous if reuse else None)
     contexts = speaker_contexts(passages, quotes) if settings.speaker_context else {}
-    if previous is not None and reuse and settings.speaker_context:
+    if (
+        previous is not None
+        and reuse
+        and settings.speaker_context
+        and previous.settings.quote_rules != settings.quote_rules
+    ):
         # new quote rules can name other speakers: a passage whose speaker line changed is
-        # embedded again (its sentences and title do not depend on it)
+        # embedded again (its sentences and title do not depend on it); under the same
+        # rules an unchanged document keeps its quotes, so its lines cannot change
         before = speaker_contexts(previous.passages, previous.quotes)
         for n, passage in enumerate(passages):
             if vectors[n] is not None and before.get(passage.id) != contexts.get(passage.id):
