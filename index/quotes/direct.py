@@ -19,6 +19,7 @@ from index.quotes.lexicon import (
     STRAIGHT_MARKS,
 )
 from index.quotes.speakers import subject_of
+from index.quotes.subjects import clause_of
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -246,6 +247,27 @@ def _dash_attribution(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token |
     return None
 
 
+def _colon_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
+    """A quote introduced by a colon after the one it comes from, with no cue
+    (`Republican pollster Daron Shaw: “…”`, `From the report: “…”`, `the board was
+    conclusive in its findings: “…”`): the name or noun right before the colon, else
+    the subject of the clause the colon ends."""
+    j = _previous_token(doc, mark, paragraphs)
+    if j < 1 or doc[j].text != ":":
+        return None
+    if len(doc.text[mark.start : mark.end].split()) < _MIN_FLOATING_WORDS:
+        return None
+    before = doc[j - 1]
+    if before.pos_ == "PROPN":
+        return before.head if before.dep_ in ("compound", "flat") else before
+    subject = subject_of(clause_of(before))
+    if subject is not None and subject.i < j and paragraphs[subject.i] == paragraphs[j]:
+        return subject
+    if before.pos_ == "NOUN":
+        return before.head if before.dep_ == "compound" else before
+    return None
+
+
 def _previous_token(doc: Doc, mark: _Marked, paragraphs: list[int]) -> int:
     """Index of the last word before the opening mark, in its paragraph or, when the
     previous paragraph ends with a colon (`Cruz continued:` then the quote), in that one."""
@@ -451,7 +473,7 @@ def _framed(
     verb = _after_frame(doc, mark, paragraphs) if _starts_sentence(doc, mark) else None
     verb = verb or _before_frame(doc, mark, paragraphs)
     if verb is None:
-        name = _dash_attribution(doc, mark, paragraphs)
+        name = _dash_attribution(doc, mark, paragraphs) or _colon_source(doc, mark, paragraphs)
         if name is None:
             return None
         return Candidate(mark.start, mark.end, "direct", "", -1, name.i)
