@@ -197,12 +197,22 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
     words = [t for t in doc[mark.close_i + 1 : stop] if not (t.is_punct or t.is_space)][:2]
     if [t.pos_ for t in words] in (["CCONJ", "VERB"], ["CCONJ", "AUX"]):
         return None  # `“…” and vowing to compete`: a second predicate, no frame after it
-    for j in range(mark.close_i + 1, stop):
+    j = mark.close_i + 1
+    while j < stop:
         token = doc[j]
-        if paragraphs[j] != mark.paragraph or token.text in OPEN_MARKS | STRAIGHT_MARKS:
+        if paragraphs[j] != mark.paragraph:
             return None
+        if token.text in OPEN_MARKS | STRAIGHT_MARKS:
+            # a short quoted name inside the frame (`X, wearing “Ted Cruz” pins, said`)
+            j = _inner_close(doc, j, stop)
+            if j < 0:
+                return None
+            j += 1
+            continue
         if _is_cue(token) or (open_ended and _cue_tagged_noun(doc, mark, token)):
             return token
+        if token.lower_ == "according" and any(c.lower_ == "to" for c in token.children):
+            return token  # `“…,” according to a court document filed by X`
         if open_ended and token.pos_ == "VERB" and token.tag_ in ("VBD", "VBZ"):
             subject = subject_of(token)
             inverted = j == mark.close_i + 1
@@ -210,7 +220,18 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
             return token if inverted or between else None
         if _blocks(token) or token.text in SENTENCE_END:
             return None
+        j += 1
     return None
+
+
+def _inner_close(doc: Doc, j: int, stop: int) -> int:
+    """Index of the mark closing a quoted name of a few words opened at `j`, or -1."""
+    for k in range(j + 1, min(stop, j + 6)):
+        if doc[k].text in CLOSE_MARKS | STRAIGHT_MARKS:
+            return k
+        if doc[k].text in SENTENCE_END or doc[k].is_space:
+            return -1
+    return -1
 
 
 def _cue_tagged_noun(doc: Doc, mark: _Marked, token: Token) -> bool:
@@ -244,6 +265,27 @@ def _dash_attribution(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token |
             return token.head if token.dep_ == "compound" else token
         if not token.is_title:
             return None
+    return None
+
+
+def _bracket_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
+    """A quote that ends its paragraph with its source in brackets (`“…” [NYT.]`, the
+    citation of a newsletter's excerpt): the name in the brackets."""
+    if mark.close_i < 0 or len(doc.text[mark.start : mark.end].split()) < _MIN_FLOATING_WORDS:
+        return None
+    j = mark.close_i + 1
+    if j >= len(doc) or doc[j].text != "[":
+        return None
+    inside = []
+    for k in range(j + 1, min(len(doc), j + 8)):
+        if doc[k].text == "]":
+            following = doc[k + 1] if k + 1 < len(doc) else None
+            if following is not None and paragraphs[following.i] == mark.paragraph:
+                if not (following.is_space or following.text in SENTENCE_END):
+                    return None
+            names = [t for t in inside if t.pos_ in ("PROPN", "NOUN")]
+            return names[-1] if names else None
+        inside.append(doc[k])
     return None
 
 
@@ -473,7 +515,11 @@ def _framed(
     verb = _after_frame(doc, mark, paragraphs) if _starts_sentence(doc, mark) else None
     verb = verb or _before_frame(doc, mark, paragraphs)
     if verb is None:
-        name = _dash_attribution(doc, mark, paragraphs) or _colon_source(doc, mark, paragraphs)
+        name = (
+            _dash_attribution(doc, mark, paragraphs)
+            or _colon_source(doc, mark, paragraphs)
+            or _bracket_source(doc, mark, paragraphs)
+        )
         if name is None:
             return None
         return Candidate(mark.start, mark.end, "direct", "", -1, name.i)

@@ -19,6 +19,9 @@ _UNUSED = ("senter", "textcat")
 # after (`Clinton:"We learned`, `Ryan said,“Look`, `Yes,"said Smith`) is left inside one
 # token by the default rules; split off the punctuation and the mark.
 _GLUED_MARKS = r"[:,;!?](?=[\"“”]\w)|(?<=[:,;.!?])[\"“”](?=\w)"
+# A hyphen typed as a dash before a name (`-President Obama, tweeting after the speech`)
+# is kept on the word by the default rules; split it off.
+_DASHED_NAME = r"^-(?=[A-Z][a-z])"
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +43,10 @@ def pipeline() -> Language:
 
 
 def _split_glued_marks(tokenizer: Tokenizer) -> None:
-    """Add `_GLUED_MARKS` to the pipeline's own infix rules (the compiled pattern the
-    tokenizer was loaded with, not the language defaults)."""
+    """Add `_GLUED_MARKS` to the pipeline's own infix rules and `_DASHED_NAME` to its
+    prefix rules (the compiled patterns the tokenizer was loaded with, not the language
+    defaults)."""
     infixes: str = tokenizer.infix_finditer.__self__.pattern
     tokenizer.infix_finditer = re.compile(f"{infixes}|{_GLUED_MARKS}").finditer
+    prefixes: str = tokenizer.prefix_search.__self__.pattern
+    tokenizer.prefix_search = re.compile(f"{prefixes}|{_DASHED_NAME}").search
