@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 _MAX_FRAME = 40
 _MIN_FLOATING_WORDS = 3
+_MAX_TITLE_WORDS = 4
+_TITLE_FUNCTION_WORDS = frozenset(["of", "and", "the", "a", "an", "to", "in", "on", "for", "&"])
 _BREAKS = frozenset(":;—–")
 _DASHES = frozenset("-—–")
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
@@ -568,6 +570,8 @@ def find_direct(doc: Doc) -> list[Candidate]:
     result: list[Candidate] = []
     text = doc.text
     for n, (mark, cand) in enumerate(zip(marks, framed, strict=True)):
+        if _is_title(text[mark.start : mark.end]):
+            continue
         if cand is not None and cand.subject >= 0:
             result.append(cand)
             continue
@@ -580,6 +584,17 @@ def find_direct(doc: Doc) -> list[Candidate]:
             cue = cand.cue if cand is not None else ""
             result.append(Candidate(mark.start, mark.end, "direct", cue, follow=owner[n]))
     return _renumber(result, marks)
+
+
+def _is_title(quoted: str) -> bool:
+    """A name in title case (`told “Fox and Friends”`, `wrote “Peter Pan”`), not words
+    someone said: at most four words, each capitalised or a short function word."""
+    if any(c in quoted for c in "!?.") or quoted.isupper():
+        return False  # an exclamation, a question, a sentence, a shouted slogan
+    words = quoted.rstrip(",").split()
+    return 0 < len(words) <= _MAX_TITLE_WORDS and all(
+        w[:1].isupper() or w in _TITLE_FUNCTION_WORDS for w in words
+    ) and any(w[:1].isupper() for w in words[1:])
 
 
 def _continued_from(marks: list[_Marked], owner: list[int], n: int) -> int:
