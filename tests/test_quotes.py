@@ -982,3 +982,80 @@ def test_reported_clause_after_the_cue_not_one_from_the_paragraph_before() -> No
     assert [(q.kind, q.text, q.speaker.name) for q in quotes] == [
         ("indirect", "prices would fall", "Ana Ruiz")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "The timing does not surprise Republican pollster Dana Shore: “Lesser-known "
+            "candidates who win early contests see the biggest boost in national support.”",
+            "Dana Shore",
+        ),
+        (
+            "The state elections board was blunt in its ruling: “Further discussion of this "
+            "petition is unnecessary.”",
+            "board",
+        ),
+        (
+            "RURAL HOSPITALS CLOSE AT RECORD PACE - Anna Berg: “Eleven hospitals shut their "
+            "doors this year, more than in any year since we began counting.”",
+            "Anna Berg",
+        ),
+    ],
+)
+def test_colon_after_the_source_frames_a_quote(text: str, speaker: str) -> None:
+    quote = _only(text)
+    assert quote.text.endswith(".") and quote.speaker.name.endswith(speaker), quote
+
+
+def test_source_in_brackets_after_an_excerpt() -> None:
+    text = (
+        "WHY THE PORT CLOSED “Shipping volumes fell for the third year in a row and the "
+        "owners ran out of patience.” [Reuters.]\n\nNext item."
+    )
+    quote = _only(text)
+    assert quote.text.startswith("Shipping volumes") and quote.speaker.name == "Reuters"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "“The evidence cannot prove every element of the crime,” according to a memo "
+            "filed by county prosecutor Dana Ortiz.",
+            "memo",
+        ),
+        (
+            "“We have had better conventions than this one,” delegate Bill Easton, wearing a "
+            "cowboy hat and “Cruz 2016” pins, said.",
+            "Bill Easton",
+        ),
+    ],
+)
+def test_frame_after_the_quote_with_according_or_a_quoted_name_inside(
+    text: str, speaker: str
+) -> None:
+    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    assert quotes[0].text.startswith(("The evidence", "We have had")), quotes
+    assert speaker in quotes[0].speaker.name
+
+
+def test_hyphen_typed_as_a_dash_before_the_name() -> None:
+    text = (
+        '"Great speech. She is tested and she is ready."\n\n'
+        "-President Obama, tweeting after the speech.\n\nMore later."
+    )
+    quote = _only(text)
+    assert (quote.speaker.name, quote.speaker.title) == ("Obama", "President")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'The senator told "Fox and Friends" on Monday that the party would unite.',
+        "Maya Lin, who wrote “The Long Road Home,” said nothing about the rally.",
+    ],
+)
+def test_a_title_in_marks_is_not_a_quote(text: str) -> None:
+    assert [q for q in extract_quotes(text, "t") if q.kind == "direct"] == []

@@ -272,22 +272,21 @@ def _dash_attribution(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token |
 
 def _bracket_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
     """A quote that ends its paragraph with its source in brackets (`“…” [NYT.]`, the
-    citation of a newsletter's excerpt): the name in the brackets."""
+    citation of a newsletter's excerpt): the last name or noun in the brackets."""
     if mark.close_i < 0 or len(doc.text[mark.start : mark.end].split()) < _MIN_FLOATING_WORDS:
         return None
     j = mark.close_i + 1
     if j >= len(doc) or doc[j].text != "[":
         return None
-    inside = []
-    for k in range(j + 1, min(len(doc), j + 8)):
-        if doc[k].text == "]":
-            following = doc[k + 1] if k + 1 < len(doc) else None
-            if following is not None and paragraphs[following.i] == mark.paragraph:
-                if not (following.is_space or following.text in SENTENCE_END):
-                    return None
-            names = [t for t in inside if t.pos_ in ("PROPN", "NOUN")]
-            return names[-1] if names else None
-        inside.append(doc[k])
+    for k in range(j + 1, min(len(doc) - 1, j + 8)):
+        if doc[k].text != "]":
+            continue
+        after = doc[k + 1]
+        ends = after.is_space or after.text in SENTENCE_END
+        if paragraphs[after.i] == mark.paragraph and not ends:
+            return None
+        names = [t for t in doc[j + 1 : k] if t.pos_ in ("PROPN", "NOUN")]
+        return names[-1] if names else None
     return None
 
 
@@ -592,9 +591,11 @@ def _is_title(quoted: str) -> bool:
     if any(c in quoted for c in "!?.") or quoted.isupper():
         return False  # an exclamation, a question, a sentence, a shouted slogan
     words = quoted.rstrip(",").split()
-    return 0 < len(words) <= _MAX_TITLE_WORDS and all(
-        w[:1].isupper() or w in _TITLE_FUNCTION_WORDS for w in words
-    ) and any(w[:1].isupper() for w in words[1:])
+    return (
+        0 < len(words) <= _MAX_TITLE_WORDS
+        and all(w[:1].isupper() or w in _TITLE_FUNCTION_WORDS for w in words)
+        and any(w[:1].isupper() for w in words[1:])
+    )
 
 
 def _continued_from(marks: list[_Marked], owner: list[int], n: int) -> int:
