@@ -13,6 +13,7 @@ from index.quotes.lexicon import (
     IT_CUES,
     OPEN_MARKS,
     PHRASAL_CUES,
+    PRONOUNS,
     QUOTE_ONLY_CUES,
     SENTENCE_END,
     SPEECH_NOUNS,
@@ -304,7 +305,12 @@ def _colon_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
     if before.pos_ == "PROPN":
         return before.head if before.dep_ in ("compound", "flat") else before
     subject = subject_of(clause_of(before))
-    if subject is not None and subject.i < j and paragraphs[subject.i] == paragraphs[j]:
+    if (
+        subject is not None
+        and subject.i < j
+        and paragraphs[subject.i] == paragraphs[j]
+        and (subject.pos_ in ("PROPN", "NOUN") or subject.lower_ in PRONOUNS)
+    ):
         return subject
     if before.pos_ == "NOUN":
         return before.head if before.dep_ == "compound" else before
