@@ -268,6 +268,10 @@ def quotes(
     ] = None,
     split: Annotated[str, typer.Option("--split", help="train or dev")] = "dev",
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="First N articles")] = None,
+    exclude: Annotated[
+        Optional[list[str]],
+        typer.Option("--exclude", metavar="DOC_ID", help="Leave out an article (repeatable)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     agreement: Annotated[
         bool,
@@ -293,7 +297,7 @@ def quotes(
             if agreement:
                 result = quote_evals.evaluate_agreement(where, split)
             else:
-                result = quote_evals.evaluate_polnear(where, split, limit)
+                result = quote_evals.evaluate_polnear(where, split, limit, exclude or [])
         except FileNotFoundError as exc:
             raise cli.UserError(str(exc)) from None
     formatter = getattr(quote_evals, "format_report", None)

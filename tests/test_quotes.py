@@ -1059,3 +1059,15 @@ def test_hyphen_typed_as_a_dash_before_the_name() -> None:
 )
 def test_a_title_in_marks_is_not_a_quote(text: str) -> None:
     assert [q for q in extract_quotes(text, "t") if q.kind == "direct"] == []
+
+
+def test_dash_signature_ending_the_quote_line() -> None:
+    text = (
+        "Readers wrote in after the debate.\n"
+        "“He knows nothing about our lives or our families.”― Pamela Ortiz\xa0\n"
+        "“I am ashamed of how this campaign talks about us.” — Jackie Ash, 34, Tucson\n"
+        "“The debate was a long night,” said Rob Lee — and he left early."
+    )
+    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    _check_offsets(text, quotes)
+    assert [q.speaker.name for q in quotes] == ["Pamela Ortiz", "Jackie Ash", "Rob Lee"]

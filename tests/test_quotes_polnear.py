@@ -144,6 +144,8 @@ def test_polnear_train_smoke() -> None:
     assert direct["speaker_accuracy"] >= 0.6
     assert result["scores"]["all@0.3"]["precision"] >= 0.6
     assert result["articles_per_second"] > 0
+    fewer = evaluate_polnear(ROOT, "train", limit=3, exclude=[articles[0].doc_id])
+    assert fewer["articles"] == 2
 
 
 def test_an_annotation_scored_as_a_prediction_of_itself_agrees_fully() -> None:

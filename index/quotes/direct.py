@@ -30,7 +30,8 @@ _MIN_FLOATING_WORDS = 3
 _MAX_TITLE_WORDS = 4
 _TITLE_FUNCTION_WORDS = frozenset(["of", "and", "the", "a", "an", "to", "in", "on", "for", "&"])
 _BREAKS = frozenset(":;—–")
-_DASHES = frozenset("-—–")
+_DASHES = frozenset("-—–―")
+_MAX_SIGNATURE = 10  # tokens of a dash and a name ending a quote's line
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _PLACING = frozenset(["in", "into", "on", "onto", "through", "out", "off", "away"])
 # Dependents of a cue that carry what was said; in front of a quote they make it a partial
@@ -252,8 +253,9 @@ def _cue_tagged_noun(doc: Doc, mark: _Marked, token: Token) -> bool:
 
 
 def _dash_attribution(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
-    """A quote that fills its paragraph, with the next one opening with a dash and a
-    name (`"…"` then `- Bernie Sanders.`): the name."""
+    """A quote that opens its paragraph and is signed with a dash and a name, on a line
+    of its own (`"…"` then `- Bernie Sanders.`) or ending the quote's own line (`“…” ―
+    Ana Ruiz`): the name."""
     if mark.close_i < 0 or not _starts_sentence(doc, mark):
         return None
     j = mark.close_i + 1
@@ -261,7 +263,13 @@ def _dash_attribution(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token |
         if paragraphs[j] > mark.paragraph + 1:
             return None
         j += 1
-    if j >= len(doc) or paragraphs[j] != mark.paragraph + 1 or doc[j].text not in _DASHES:
+    if j >= len(doc) or doc[j].text not in _DASHES:
+        return None
+    if paragraphs[j] == mark.paragraph:
+        rest = doc[j : j + _MAX_SIGNATURE + 1]
+        if len(rest) > _MAX_SIGNATURE and paragraphs[rest[-1].i] == mark.paragraph:
+            return None  # the line runs on: a dash inside a sentence, not a signature
+    elif paragraphs[j] != mark.paragraph + 1:
         return None
     for token in doc[j + 1 : j + 4]:
         if token.pos_ == "PROPN":

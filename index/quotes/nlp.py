@@ -18,10 +18,11 @@ _UNUSED = ("senter", "textcat")
 # A quote mark typed with no space between it and the punctuation before and the word
 # after (`Clinton:"We learned`, `Ryan said,“Look`, `Yes,"said Smith`) is left inside one
 # token by the default rules; split off the punctuation and the mark.
-_GLUED_MARKS = r"[:,;!?](?=[\"“”]\w)|(?<=[:,;.!?])[\"“”](?=\w)"
-# A hyphen typed as a dash before a name (`-President Obama, tweeting after the speech`)
-# is kept on the word by the default rules; split it off.
-_DASHED_NAME = r"^-(?=[A-Z][a-z])"
+# A horizontal bar glued to the mark it follows (`him.”― Ana Ruiz`) is split off too.
+_GLUED_MARKS = r"[:,;!?](?=[\"“”]\w)|(?<=[:,;.!?])[\"“”](?=\w)|(?<=[\"”])―"
+# A hyphen or bar typed as a dash before a name (`-President Obama, tweeting after the
+# speech`) is kept on the word by the default rules; split it off.
+_DASHED_NAME = r"^[-―](?=[A-Z][a-z])"
 
 
 @lru_cache(maxsize=1)
