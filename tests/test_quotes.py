@@ -1007,6 +1007,18 @@ def test_reported_clause_after_the_cue_not_one_from_the_paragraph_before() -> No
 def test_colon_after_the_source_frames_a_quote(text: str, speaker: str) -> None:
     quote = _only(text)
     assert quote.text.endswith(".") and quote.speaker.name.endswith(speaker), quote
+    assert "contests" not in quote.speaker.title  # the quote is no part of the title
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The rules are simple: “Do not feed the animals and do not leave the path.”",
+        "Here is the full statement: “We regret the error and have corrected the story.”",
+    ],
+)
+def test_colon_after_something_that_cannot_speak_names_no_speaker(text: str) -> None:
+    assert [q for q in extract_quotes(text, "t") if q.kind == "direct"] == []
 
 
 def test_source_in_brackets_after_an_excerpt() -> None:
@@ -1071,3 +1083,17 @@ def test_dash_signature_ending_the_quote_line() -> None:
     quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
     _check_offsets(text, quotes)
     assert [q.speaker.name for q in quotes] == ["Pamela Ortiz", "Jackie Ash", "Rob Lee"]
+
+
+def test_transcript_lines_in_marks_name_their_speaker() -> None:
+    text = (
+        "A partial transcript follows:\n\n"
+        '"LOPEZ: Senator, did you know the plant would close this year?\n\n'
+        '"HARRIS: I learned about it the same week the workers did."'
+    )
+    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    _check_offsets(text, quotes)
+    assert [(q.speaker.name, q.text[:9]) for q in quotes] == [
+        ("LOPEZ", "Senator, "),
+        ("HARRIS", "I learned"),
+    ]

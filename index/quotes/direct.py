@@ -12,10 +12,12 @@ from index.quotes.lexicon import (
     FINITE_TAGS,
     IT_CUES,
     OPEN_MARKS,
+    ORG_NOUNS,
     PHRASAL_CUES,
     PRONOUNS,
     QUOTE_ONLY_CUES,
     SENTENCE_END,
+    SOURCE_NOUNS,
     SPEECH_NOUNS,
     STRAIGHT_MARKS,
 )
@@ -31,6 +33,7 @@ _MAX_TITLE_WORDS = 4
 _TITLE_FUNCTION_WORDS = frozenset(["of", "and", "the", "a", "an", "to", "in", "on", "for", "&"])
 _BREAKS = frozenset(":;—–")
 _DASHES = frozenset("-—–―")
+_PERSON_SUFFIXES = ("er", "or", "ist", "ian", "man", "woman", "person")
 _MAX_SIGNATURE = 10  # tokens of a dash and a name ending a quote's line
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _PLACING = frozenset(["in", "into", "on", "onto", "through", "out", "off", "away"])
@@ -317,11 +320,40 @@ def _colon_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
         subject is not None
         and subject.i < j
         and paragraphs[subject.i] == paragraphs[j]
-        and (subject.pos_ in ("PROPN", "NOUN") or subject.lower_ in PRONOUNS)
+        and _may_speak(subject)
     ):
         return subject
-    if before.pos_ == "NOUN":
+    if before.pos_ == "NOUN" and _may_speak(before):
         return before.head if before.dep_ == "compound" else before
+    return None
+
+
+def _may_speak(token: Token) -> bool:
+    """A name, a personal pronoun, or a noun for a person, an organisation or a text
+    (`pollster`, `the board`, `the report`), not `the rules are simple:`."""
+    if token.pos_ == "PROPN" or token.ent_type_ in ("PERSON", "ORG", "NORP", "GPE"):
+        return True
+    if token.pos_ == "PRON":
+        return token.lower_ in PRONOUNS
+    lemma = token.lemma_.lower()
+    return lemma in ORG_NOUNS or lemma in SOURCE_NOUNS or lemma.endswith(_PERSON_SUFFIXES)
+
+
+def _transcript_line(doc: Doc, mark: _Marked) -> Candidate | None:
+    """A transcript's line in marks, opening with its speaker in capitals and a colon
+    (`"RAMOS: Secretary Clinton, did you …`): what follows the colon, said by that name."""
+    stop = mark.close_i if mark.close_i >= 0 else len(doc)
+    for k in range(mark.open_i + 1, min(stop, mark.open_i + 5)):
+        token = doc[k]
+        if token.text == ":" and k > mark.open_i + 1:
+            start = doc[k + 1].idx if k + 1 < stop else mark.end
+            while start < mark.end and doc.text[start].isspace():
+                start += 1
+            if start >= mark.end:
+                return None
+            return Candidate(start, mark.end, "direct", "", -1, k - 1)
+        if not (token.is_alpha and token.is_upper and len(token) > 1):
+            return None
     return None
 
 
@@ -535,9 +567,9 @@ def _framed(
             or _colon_source(doc, mark, paragraphs)
             or _bracket_source(doc, mark, paragraphs)
         )
-        if name is None:
-            return None
-        return Candidate(mark.start, mark.end, "direct", "", -1, name.i)
+        if name is not None:
+            return Candidate(mark.start, mark.end, "direct", "", -1, name.i)
+        return _transcript_line(doc, mark)
     if verb.lower_ == "according":
         to = next((c for c in verb.children if c.lower_ == "to"), None)
         source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None

@@ -161,6 +161,45 @@ BACK_CUES = frozenset(["fire", "shoot", "hit", "push", "strike"])
 # Nouns for a piece of speech or writing; a verb taking one as its object frames the quote
 # that follows a colon (`Trump issued the following statement: “…”`).
 SPEECH_NOUNS = frozenset(["statement", "message", "tweet", "remark", "memo", "note"])
+# Texts and people (besides nouns in -er, -or, -ist, -ian, -man) that can be the source
+# of a quote introduced by a colon (`From the report: “…”`).
+SOURCE_NOUNS = frozenset(
+    [
+        "report",
+        "letter",
+        "study",
+        "ad",
+        "website",
+        "ruling",
+        "finding",
+        "survey",
+        "poll",
+        "response",
+        "footnote",
+        "release",
+        "filing",
+        "editorial",
+        "book",
+        "article",
+        "post",
+        "document",
+        "headline",
+        "sign",
+        "column",
+        "official",
+        "expert",
+        "staff",
+        "board",
+        "resident",
+        "respondent",
+        "student",
+        "president",
+        "consultant",
+        "assistant",
+        "participant",
+        "agent",
+    ]
+)
 # Verbs that report content only through a `that`-clause (too ambiguous otherwise).
 CLAUSE_ONLY = frozenset(["charge", "believe", "think", "hope", "fear", "worry"])
 

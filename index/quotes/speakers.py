@@ -30,6 +30,7 @@ _NAME_DEPS = frozenset(
 _ORG_PREPS = frozenset(["of", "at", "for", "with", "from"])
 _LEADING_DROP = frozenset(["the", "a", "an"])
 _TRIM = " \t\n,;:.—–-'’\"“”"
+_PHRASE_STOPS = frozenset([":", "“", "”", '"'])
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _INHERIT_DEPS = ("conj", "advcl", "xcomp", "pcomp", "acl", "prep", "pobj")
 
@@ -119,10 +120,16 @@ def _collect(head: Token) -> set[int]:
 
 
 def _appositive(head: Token) -> tuple[int, int] | None:
-    parts = [c for c in head.children if c.dep_ == "appos" and c.pos_ != "NUM"]
+    """Token bounds of the appositive after a name, up to a colon or quote mark (the
+    parse may hang the quote a colon introduces under the name before it)."""
+    stop = next(
+        (t.i for t in head.doc[head.i + 1 : head.sent.end] if t.text in _PHRASE_STOPS),
+        head.sent.end,
+    )
+    parts = [c for c in head.children if c.dep_ == "appos" and c.pos_ != "NUM" and c.i < stop]
     if not parts:
         return None
-    return min(c.left_edge.i for c in parts), max(c.right_edge.i for c in parts) + 1
+    return min(c.left_edge.i for c in parts), min(stop, max(c.right_edge.i for c in parts) + 1)
 
 
 def _organization(doc: Doc, start: int, end: int) -> str:
