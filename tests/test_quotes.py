@@ -1002,6 +1002,19 @@ def test_reported_clause_after_the_cue_not_one_from_the_paragraph_before() -> No
             "doors this year, more than in any year since we began counting.”",
             "Anna Berg",
         ),
+        (
+            "Said Lopez: “The plant closure is a betrayal of every worker in this town.”",
+            "Lopez",
+        ),
+        (
+            "Maria Lopez, on the plant: “It is a betrayal of every worker in this town.”",
+            "Maria Lopez",
+        ),
+        (
+            "The company in a statement on Monday: “We regret the error and have corrected "
+            "the story.”",
+            "company",
+        ),
     ],
 )
 def test_colon_after_the_source_frames_a_quote(text: str, speaker: str) -> None:

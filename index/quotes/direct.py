@@ -33,6 +33,7 @@ _MAX_TITLE_WORDS = 4
 _TITLE_FUNCTION_WORDS = frozenset(["of", "and", "the", "a", "an", "to", "in", "on", "for", "&"])
 _BREAKS = frozenset(":;—–")
 _DASHES = frozenset("-—–―")
+_NOT_SOURCES = frozenset(["DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"])
 _PERSON_SUFFIXES = ("er", "or", "ist", "ian", "man", "woman", "person")
 _MAX_SIGNATURE = 10  # tokens of a dash and a name ending a quote's line
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
@@ -313,8 +314,14 @@ def _colon_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
     if len(doc.text[mark.start : mark.end].split()) < _MIN_FLOATING_WORDS:
         return None
     before = doc[j - 1]
-    if before.pos_ == "PROPN":
+    if before.pos_ == "PROPN" and before.ent_type_ not in _NOT_SOURCES:
         return before.head if before.dep_ in ("compound", "flat") else before
+    lead = doc[before.sent.start : j]
+    if not any(t.pos_ in ("VERB", "AUX") for t in lead):
+        # `Lopez, on the closure: “…”`: a verbless lead names its source first
+        name = next((t for t in lead if t.pos_ == "PROPN" and t.ent_type_ not in _NOT_SOURCES), None)
+        if name is not None:
+            return name.head if name.dep_ in ("compound", "flat") else name
     subject = subject_of(clause_of(before))
     if (
         subject is not None
@@ -576,7 +583,8 @@ def _framed(
         if source is None:
             return None
         return Candidate(mark.start, mark.end, "direct", "according to", verb.i, source.i)
-    subject = _speaker_token(doc, verb, mark)
+    # `Said Lopez: “…”` parsed with no subject for "Said": the name before the colon
+    subject = _speaker_token(doc, verb, mark) or _colon_source(doc, mark, paragraphs)
     start, end, kind = mark.start, mark.end, "direct"
     # the frame between the halves of a split quote is no reported statement
     reported = -1 if resumes else _reported_before(doc, verb, mark)
