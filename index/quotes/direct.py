@@ -314,14 +314,14 @@ def _colon_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
     if len(doc.text[mark.start : mark.end].split()) < _MIN_FLOATING_WORDS:
         return None
     before = doc[j - 1]
-    if before.pos_ == "PROPN" and before.ent_type_ not in _NOT_SOURCES:
-        return before.head if before.dep_ in ("compound", "flat") else before
+    if _name(before) is not None:
+        return _name(before)
     lead = doc[before.sent.start : j]
     if not any(t.pos_ in ("VERB", "AUX") for t in lead):
-        # `Lopez, on the closure: “…”`: a verbless lead names its source first
-        name = next((t for t in lead if t.pos_ == "PROPN" and t.ent_type_ not in _NOT_SOURCES), None)
+        # `Maria Lopez, on the plant: “…”`: a verbless lead names its source first
+        name = next((_name(t) for t in lead if _name(t) is not None), None)
         if name is not None:
-            return name.head if name.dep_ in ("compound", "flat") else name
+            return name
     subject = subject_of(clause_of(before))
     if (
         subject is not None
@@ -333,6 +333,13 @@ def _colon_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
     if before.pos_ == "NOUN" and _may_speak(before):
         return before.head if before.dep_ == "compound" else before
     return None
+
+
+def _name(token: Token) -> Token | None:
+    """The head of the proper name `token` is part of, unless it is a date or a number."""
+    if token.pos_ != "PROPN" or token.ent_type_ in _NOT_SOURCES:
+        return None
+    return token.head if token.dep_ in ("compound", "flat") else token
 
 
 def _may_speak(token: Token) -> bool:
