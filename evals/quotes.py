@@ -336,7 +336,8 @@ def evaluate_polnear(
     Matching and overlap: see `overlap` and `pool_matches`; speakers: `speaker_matches`.
     `exclude` leaves out articles by id (ones read while developing, no longer held out).
     """
-    articles = [a for a in load_split(root, split, limit) if a.doc_id not in set(exclude)]
+    skip = set(exclude)
+    articles = [a for a in load_split(root, split, limit) if a.doc_id not in skip]
     started = time.perf_counter()
     extracted = extract_quotes_batch([(a.doc_id, a.text) for a in articles])
     seconds = time.perf_counter() - started

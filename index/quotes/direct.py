@@ -314,12 +314,13 @@ def _colon_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
     if len(doc.text[mark.start : mark.end].split()) < _MIN_FLOATING_WORDS:
         return None
     before = doc[j - 1]
-    if _name(before) is not None:
-        return _name(before)
+    name = _name(before)
+    if name is not None:
+        return name
     lead = doc[before.sent.start : j]
     if not any(t.pos_ in ("VERB", "AUX") for t in lead):
         # `Maria Lopez, on the plant: “…”`: a verbless lead names its source first
-        name = next((_name(t) for t in lead if _name(t) is not None), None)
+        name = next((n for n in map(_name, lead) if n is not None), None)
         if name is not None:
             return name
     subject = subject_of(clause_of(before))
