@@ -1110,3 +1110,15 @@ def test_transcript_lines_in_marks_name_their_speaker() -> None:
         ("LOPEZ", "Senator, "),
         ("HARRIS", "I learned"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "organization"),
+    [
+        ("“The debate was a long night,” said Rob Lee, a retiree from Tucson.", ""),
+        ("“We are ready,” said Maria Lopez, 41, a nurse in Phoenix.", ""),
+        ("“We are ready,” said Maria Lopez, an economist from Goldman Sachs.", "Goldman Sachs"),
+    ],
+)
+def test_a_place_in_the_descriptor_is_no_organisation(text: str, organization: str) -> None:
+    assert _only(text).speaker.organization == organization

@@ -144,11 +144,14 @@ def _organization(doc: Doc, start: int, end: int) -> str:
             if first is None:
                 continue
             ent = _entity(doc[first])
+            if ent is not None and ent.label_ == "GPE" and token.lower_ == "from":
+                continue  # where someone is from (`a retiree from Tucson`) is no employer
             if ent is not None and ent.label_ in _ORG_LABELS:
                 return _text(doc, ent.start, ent.end)  # NER spans survive bad parses
             return _text(doc, first, span[-1].i + 1)
     for ent in doc[start:end].ents:
-        if ent.label_ in _ORG_LABELS:
+        # a place named in passing (`a nurse in Phoenix`) is not an organisation
+        if ent.label_ in _ORG_LABELS and ent.label_ != "GPE":
             return _text(doc, ent.start, ent.end)
     return ""
 
