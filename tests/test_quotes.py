@@ -26,6 +26,10 @@ def _check_offsets(text: str, quotes: list[Quote]) -> None:
     assert [q.start for q in quotes] == sorted(q.start for q in quotes)
 
 
+def _direct(text: str) -> list[Quote]:
+    return [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+
+
 def _only(text: str, kind: str = "direct") -> Quote:
     quotes = [q for q in extract_quotes(text, "t") if q.kind == kind]
     _check_offsets(text, quotes)
@@ -161,7 +165,7 @@ def test_quote_inside_a_reported_statement_is_reported_speech(
     text: str, fragment: str, speaker: str
 ) -> None:
     """The quoted words are part of what is reported, not a direct quote of their own."""
-    assert not [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    assert not _direct(text)
     quote = _only(text, "indirect")
     assert quote.text.startswith("that ")
     assert fragment in quote.text
@@ -490,7 +494,7 @@ def test_opening_mark_typed_as_a_closing_one() -> None:
         "“It is an unusual step,“ said Larry Noble, an attorney with the Campaign Legal "
         "Center. “It is a hard thing to pull off.”"
     )
-    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    quotes = _direct(text)
     _check_offsets(text, quotes)
     assert [(q.text, q.speaker.name) for q in quotes] == [
         ("It is an unusual step", "Larry Noble"),
@@ -503,7 +507,7 @@ def test_straight_closing_mark_set_apart_after_a_nested_quote() -> None:
         "\"Nobody told us, 'Pack your bags,' \" said Ana Ruiz, a nurse at the clinic. "
         '"We had an hour."'
     )
-    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    quotes = _direct(text)
     _check_offsets(text, quotes)
     assert [(q.text, q.speaker.name) for q in quotes] == [
         ("Nobody told us, 'Pack your bags,'", "Ana Ruiz"),
@@ -1031,7 +1035,7 @@ def test_colon_after_the_source_frames_a_quote(text: str, speaker: str) -> None:
     ],
 )
 def test_colon_after_something_that_cannot_speak_names_no_speaker(text: str) -> None:
-    assert [q for q in extract_quotes(text, "t") if q.kind == "direct"] == []
+    assert _direct(text) == []
 
 
 def test_source_in_brackets_after_an_excerpt() -> None:
@@ -1061,7 +1065,7 @@ def test_source_in_brackets_after_an_excerpt() -> None:
 def test_frame_after_the_quote_with_according_or_a_quoted_name_inside(
     text: str, speaker: str
 ) -> None:
-    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    quotes = _direct(text)
     assert quotes[0].text.startswith(("The evidence", "We have had")), quotes
     assert speaker in quotes[0].speaker.name
 
@@ -1083,7 +1087,7 @@ def test_hyphen_typed_as_a_dash_before_the_name() -> None:
     ],
 )
 def test_a_title_in_marks_is_not_a_quote(text: str) -> None:
-    assert [q for q in extract_quotes(text, "t") if q.kind == "direct"] == []
+    assert _direct(text) == []
 
 
 def test_dash_signature_ending_the_quote_line() -> None:
@@ -1093,7 +1097,7 @@ def test_dash_signature_ending_the_quote_line() -> None:
         "“I am ashamed of how this campaign talks about us.” — Jackie Ash, 34, Tucson\n"
         "“The debate was a long night,” said Rob Lee — and he left early."
     )
-    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    quotes = _direct(text)
     _check_offsets(text, quotes)
     assert [q.speaker.name for q in quotes] == ["Pamela Ortiz", "Jackie Ash", "Rob Lee"]
 
@@ -1104,7 +1108,7 @@ def test_transcript_lines_in_marks_name_their_speaker() -> None:
         '"LOPEZ: Senator, did you know the plant would close this year?\n\n'
         '"HARRIS: I learned about it the same week the workers did."'
     )
-    quotes = [q for q in extract_quotes(text, "t") if q.kind == "direct"]
+    quotes = _direct(text)
     _check_offsets(text, quotes)
     assert [(q.speaker.name, q.text[:9]) for q in quotes] == [
         ("LOPEZ", "Senator, "),

@@ -67,6 +67,7 @@ class _Marked:
     start: int
     end: int
     paragraph: int
+    words: int  # whitespace-separated words inside the marks
 
 
 def _paragraphs(doc: Doc) -> list[int]:
@@ -137,7 +138,8 @@ def marked_spans(doc: Doc, paragraphs: list[int]) -> list[_Marked]:
         ):
             start, end = _span(text, opened.idx + len(opened.text), token.idx)
             if start < end:
-                found.append(_Marked(opened.i, token.i, start, end, paragraphs[opened.i]))
+                words = len(text[start:end].split())
+                found.append(_Marked(opened.i, token.i, start, end, paragraphs[opened.i], words))
             opened = None
         elif opened is not None and token.text in OPEN_MARKS:
             found.append(_unclosed(doc, text, opened, token.i, paragraphs))
@@ -153,7 +155,7 @@ def _unclosed(doc: Doc, text: str, opened: Token, stop: int, paragraphs: list[in
         last -= 1
     end = doc[last].idx + len(doc[last].text) if last > opened.i else opened.idx + 1
     start, end = _span(text, opened.idx + len(opened.text), end)
-    return _Marked(opened.i, -1, start, end, paragraphs[opened.i])
+    return _Marked(opened.i, -1, start, end, paragraphs[opened.i], len(text[start:end].split()))
 
 
 def _is_cue(token: Token) -> bool:
@@ -286,7 +288,7 @@ def _dash_attribution(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token |
 def _bracket_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None:
     """A quote that ends its paragraph with its source in brackets (`“…” [NYT.]`, the
     citation of a newsletter's excerpt): the last name or noun in the brackets."""
-    if mark.close_i < 0 or len(doc.text[mark.start : mark.end].split()) < _MIN_FLOATING_WORDS:
+    if mark.close_i < 0 or mark.words < _MIN_FLOATING_WORDS:
         return None
     j = mark.close_i + 1
     if j >= len(doc) or doc[j].text != "[":
@@ -311,7 +313,7 @@ def _colon_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
     j = _previous_token(doc, mark, paragraphs)
     if j < 1 or doc[j].text != ":":
         return None
-    if len(doc.text[mark.start : mark.end].split()) < _MIN_FLOATING_WORDS:
+    if mark.words < _MIN_FLOATING_WORDS:
         return None
     before = doc[j - 1]
     name = _name(before)
@@ -361,12 +363,10 @@ def _transcript_line(doc: Doc, mark: _Marked) -> Candidate | None:
     for k in range(mark.open_i + 1, min(stop, mark.open_i + 5)):
         token = doc[k]
         if token.text == ":" and k > mark.open_i + 1:
-            start = doc[k + 1].idx if k + 1 < stop else mark.end
-            while start < mark.end and doc.text[start].isspace():
-                start += 1
-            if start >= mark.end:
+            said = next((t for t in doc[k + 1 : stop] if not t.is_space), None)
+            if said is None or said.idx >= mark.end:
                 return None
-            return Candidate(start, mark.end, "direct", "", -1, k - 1)
+            return Candidate(said.idx, mark.end, "direct", "", -1, k - 1)
         if not (token.is_alpha and token.is_upper and len(token) > 1):
             return None
     return None
@@ -636,9 +636,8 @@ def find_direct(doc: Doc) -> list[Candidate]:
         if cand is not None and cand.subject >= 0:
             result.append(cand)
             continue
-        words = len(text[mark.start : mark.end].split())
         floating = _starts_sentence(doc, mark) or resumes[n]
-        if cand is None and (words < _MIN_FLOATING_WORDS or not floating):
+        if cand is None and (mark.words < _MIN_FLOATING_WORDS or not floating):
             continue
         owner[n] = _continued_from(marks, owner, n)
         if owner[n] >= 0:
