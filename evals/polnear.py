@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 OPEN_MARKS = frozenset('“"«„')
-CLOSE_MARKS = frozenset('”"»')
+# A left mark closing a quote is a typing slip news text has (`her here,“ said`).
+CLOSE_MARKS = frozenset('”"»“')
 _END_PUNCT = ".,;:!?"
 _ANNOTATOR = re.compile(r"_[0-9a-f]+\.ann$")
 
@@ -54,8 +55,10 @@ def _enclosed(text: str, start: int, end: int) -> bool:
 
 
 def _fragments(spec: str) -> Fragments:
+    """Fragments in text order: BRAT keeps the order they were marked in, which is not
+    always the order of the text."""
     pairs = (part.split() for part in spec.split(";"))
-    return tuple((int(a), int(b)) for a, b in pairs)
+    return tuple(sorted((int(a), int(b)) for a, b in pairs))
 
 
 def parse_ann(ann: str, text: str) -> tuple[Attribution, ...]:

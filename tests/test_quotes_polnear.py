@@ -87,6 +87,21 @@ def test_parse_ann_reads_discontiguous_content() -> None:
     assert attribution.is_direct
 
 
+def test_parse_ann_puts_fragments_in_text_order_and_accepts_a_left_mark_closing() -> None:
+    text = "“A is true,” she said. “B too,“ she added."
+    # BRAT keeps fragments in the order they were marked: here the second quote first
+    ann = (
+        "T1\tContent 23 31;0 12\t“B too,“ “A is true,”\n"
+        "T2\tSource 13 16\tshe\n"
+        "E1\tAttribution:T2 Content:T1 Source:T2\n"
+    )
+    (attribution,) = parse_ann(ann, text)
+    assert attribution.content == ((0, 12), (23, 31))
+    assert attribution.is_direct
+    mixed = "“A is true,” she said. B too, she added."
+    assert not parse_ann(ann.replace("23 31;0 12", "0 21"), mixed)[0].is_direct
+
+
 def _span(text: str, part: str) -> tuple[int, int]:
     start = text.index(part)
     return start, start + len(part)
