@@ -1126,3 +1126,40 @@ def test_transcript_lines_in_marks_name_their_speaker() -> None:
 )
 def test_a_place_in_the_descriptor_is_no_organisation(text: str, organization: str) -> None:
     assert _only(text).speaker.organization == organization
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "Maria Lopez said the plan to close the harbor reminds her of the shipyard strike, "
+            "explaining, “We lost a generation of welders.”",
+            "Maria Lopez",
+        ),
+        (
+            "Ana Ruiz wrote that the inspectors knew about the leak for months, saying, "
+            "“Nobody wanted to be the one to stop the line.”",
+            "Ana Ruiz",
+        ),
+        (
+            "Governor Paul Hale said the decision was made by the port board and said, "
+            "“Who are you going to trust with the budget?”",
+            "Paul Hale",
+        ),
+        (
+            "Mayor Dana Price said it was too early to count the votes but added, "
+            "“I think you know how this ends.”",
+            "Dana Price",
+        ),
+        # the reported clause's subject can speak: the participle is theirs
+        (
+            "One council member said Mayor Dana Price calmed the room, telling her colleagues, "
+            "“We owe the dockworkers a fair hearing.”",
+            "Dana Price",
+        ),
+    ],
+)
+def test_a_speech_verb_hung_under_a_reported_clause_belongs_to_the_reporter(
+    text: str, speaker: str
+) -> None:
+    assert _only(text).speaker.name == speaker

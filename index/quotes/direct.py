@@ -12,16 +12,13 @@ from index.quotes.lexicon import (
     FINITE_TAGS,
     IT_CUES,
     OPEN_MARKS,
-    ORG_NOUNS,
     PHRASAL_CUES,
-    PRONOUNS,
     QUOTE_ONLY_CUES,
     SENTENCE_END,
-    SOURCE_NOUNS,
     SPEECH_NOUNS,
     STRAIGHT_MARKS,
 )
-from index.quotes.speakers import subject_of
+from index.quotes.speakers import may_speak, subject_of
 from index.quotes.subjects import clause_of
 
 if TYPE_CHECKING:
@@ -34,7 +31,6 @@ _TITLE_FUNCTION_WORDS = frozenset(["of", "and", "the", "a", "an", "to", "in", "o
 _BREAKS = frozenset(":;—–")
 _DASHES = frozenset("-—–―")
 _NOT_SOURCES = frozenset(["DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"])
-_PERSON_SUFFIXES = ("er", "or", "ist", "ian", "man", "woman", "person")
 _MAX_SIGNATURE = 10  # tokens of a dash and a name ending a quote's line
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _PLACING = frozenset(["in", "into", "on", "onto", "through", "out", "off", "away"])
@@ -330,10 +326,10 @@ def _colon_source(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | Non
         subject is not None
         and subject.i < j
         and paragraphs[subject.i] == paragraphs[j]
-        and _may_speak(subject)
+        and may_speak(subject)
     ):
         return subject
-    if before.pos_ == "NOUN" and _may_speak(before):
+    if before.pos_ == "NOUN" and may_speak(before):
         return before.head if before.dep_ == "compound" else before
     return None
 
@@ -343,17 +339,6 @@ def _name(token: Token) -> Token | None:
     if token.pos_ != "PROPN" or token.ent_type_ in _NOT_SOURCES:
         return None
     return token.head if token.dep_ in ("compound", "flat") else token
-
-
-def _may_speak(token: Token) -> bool:
-    """A name, a personal pronoun, or a noun for a person, an organisation or a text
-    (`pollster`, `the board`, `the report`), not `the rules are simple:`."""
-    if token.pos_ == "PROPN" or token.ent_type_ in ("PERSON", "ORG", "NORP", "GPE"):
-        return True
-    if token.pos_ == "PRON":
-        return token.lower_ in PRONOUNS
-    lemma = token.lemma_.lower()
-    return lemma in ORG_NOUNS or lemma in SOURCE_NOUNS or lemma.endswith(_PERSON_SUFFIXES)
 
 
 def _transcript_line(doc: Doc, mark: _Marked) -> Candidate | None:

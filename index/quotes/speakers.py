@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from index.quotes.lexicon import (
+    CUE_VERBS,
     GENDERED_PRONOUNS,
     GENDERED_WORDS,
     NEUTER,
@@ -15,6 +16,7 @@ from index.quotes.lexicon import (
     PLURAL,
     PRONOUNS,
     SINGULAR_PERSON,
+    SOURCE_NOUNS,
 )
 from index.quotes.model import Speaker
 from index.quotes.subjects import asked, clause_of, entities, main_subject, one_word_entity
@@ -30,7 +32,8 @@ _NAME_DEPS = frozenset(
 _ORG_PREPS = frozenset(["of", "at", "for", "with", "from"])
 _LEADING_DROP = frozenset(["the", "a", "an"])
 _TRIM = " \t\n,;:.—–-'’\"“”"
-_PHRASE_STOPS = frozenset([":", "“", "”", '"'])
+_QUOTE_MARKS = frozenset(["“", "”", '"'])
+_PHRASE_STOPS = _QUOTE_MARKS | {":"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _INHERIT_DEPS = ("conj", "advcl", "xcomp", "pcomp", "acl", "prep", "pobj")
 
@@ -62,8 +65,37 @@ def subject_of(verb: Token, depth: int = 0) -> Token | None:
             if objects:
                 return objects[0]
     if depth < 4 and verb.dep_ in _INHERIT_DEPS and verb.head is not verb:
-        return subject_of(verb.head, depth + 1)
+        return subject_of(_reporting(verb), depth + 1)
     return None
+
+
+_PERSON_SUFFIXES = ("er", "or", "ist", "ian", "man", "woman", "person")
+
+
+def may_speak(token: Token) -> bool:
+    """A name, a personal pronoun, or a noun for a person, an organisation or a text
+    (`pollster`, `the board`, `the report`), not `the rules are simple:`."""
+    if token.pos_ == "PROPN" or token.ent_type_ in ("PERSON", "ORG", "NORP", "GPE"):
+        return True
+    if token.pos_ == "PRON":
+        return token.lower_ in PRONOUNS
+    lemma = token.lemma_.lower()
+    return lemma in ORG_NOUNS or lemma in SOURCE_NOUNS or lemma.endswith(_PERSON_SUFFIXES)
+
+
+def _reporting(verb: Token) -> Token:
+    """The verb a subject-less speech verb takes its subject from: its head, or the verb
+    reporting that head when the parser hung the speech verb under a reported clause whose
+    subject cannot speak or is "it" ("Starr said Clinton's situation reminds him of the book,
+    explaining, “…”": Starr explains) or, for a participle, a clause that quotes the
+    reporter ("Trump told Newsmax that Romney “had a crazy policy,” adding, “…”")."""
+    head = verb.head
+    if verb.lemma_ not in CUE_VERBS or head.dep_ != "ccomp" or head.head.lemma_ not in CUE_VERBS:
+        return head
+    subject = next((c for c in head.children if c.dep_ in _SUBJECT_DEPS), None)
+    mute = subject is None or subject.lower_ == "it" or not may_speak(subject)
+    quoting = verb.dep_ == "advcl" and any(t.text in _QUOTE_MARKS for t in head.subtree)
+    return head.head if mute or (verb.dep_ == "advcl" and quoting) else head
 
 
 def _entity(token: Token) -> Span | None:
