@@ -1163,3 +1163,18 @@ def test_a_speech_verb_hung_under_a_reported_clause_belongs_to_the_reporter(
     text: str, speaker: str
 ) -> None:
     assert _only(text).speaker.name == speaker
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "Tom Becker added a caption which reads, “The harbor belongs to all of us.”",
+            "Tom Becker",
+        ),
+        ("The protester, Kelsey Adams, wore a shirt that read “Free the rivers.”", "Kelsey Adams"),
+        ("A banner that read “Fund our schools!” hung over the stage.", "banner"),
+    ],
+)
+def test_a_thing_that_reads_speaks_for_whoever_holds_it(text: str, speaker: str) -> None:
+    assert _only(text).speaker.name == speaker

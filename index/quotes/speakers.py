@@ -53,12 +53,13 @@ class Mention:
 def subject_of(verb: Token, depth: int = 0) -> Token | None:
     """The grammatical subject of a reporting verb, inherited from the governing verb for
     participles and conjuncts ("..., while highlighting that ..."); a relative pronoun
-    stands for the noun it modifies."""
+    stands for the noun it modifies, or for its author when it is a thing ("a sign that
+    read")."""
     for child in verb.children:
         passive_it = child.dep_ == "nsubjpass" and child.lower_ == "it"
         if child.dep_ in _SUBJECT_DEPS and not passive_it:
             if child.tag_ in ("WP", "WDT") and verb.dep_ == "relcl":
-                return verb.head
+                return _author(verb.head, depth)
             return child
         if child.dep_ == "agent":
             objects = [c for c in child.children if c.dep_ == "pobj"]
@@ -81,6 +82,15 @@ def may_speak(token: Token) -> bool:
         return token.lower_ in PRONOUNS
     lemma = token.lemma_.lower()
     return lemma in ORG_NOUNS or lemma in SOURCE_NOUNS or lemma.endswith(_PERSON_SUFFIXES)
+
+
+def _author(thing: Token, depth: int) -> Token:
+    """Who speaks through a thing that cannot speak: the subject of the verb it is the
+    object of ("Ana Ruiz hoisted a sign that read “…”", "the company released a video that
+    said “…”"), else the thing itself ("a sign outside read")."""
+    if thing.dep_ != "dobj" or may_speak(thing) or depth >= 4:
+        return thing
+    return subject_of(thing.head, depth + 1) or thing
 
 
 def _reporting(verb: Token) -> Token:
