@@ -249,6 +249,16 @@ def _scoped(
     return [p for p in preds if not out_of_scope(p)]
 
 
+def set_aside(article: Article, quotes: Sequence[Quote]) -> list[Quote]:
+    """The direct quotes that "direct-scoped" leaves out of `article`'s scores (`_scoped`),
+    for reading by hand."""
+    direct = [q for q in quotes if q.kind == "direct"]
+    preds = _predictions(article.text, direct)
+    golds = [(i, a) for i, a in enumerate(article.attributions) if a.is_direct]
+    kept = {id(p) for p in _scoped(article, golds, preds)}
+    return [q for q, p in zip(direct, preds, strict=True) if id(p) not in kept]
+
+
 def _empty_counts() -> dict[str, int]:
     return {
         "gold": 0,

@@ -17,6 +17,7 @@ from evals.quotes import (
     overlap,
     pool_matches,
     score_article,
+    set_aside,
     speaker_matches,
 )
 from index.quotes import Quote, Speaker
@@ -145,6 +146,7 @@ def test_a_quote_inside_a_mixed_gold_attribution_is_set_aside_only_in_the_scoped
     assert (scoped["gold"], scoped["predicted"], scoped["correct"]) == (1, 2, 1)
     assert scoped["matched"] == strict["matched"] == 1
     assert scoped["speaker_right"] == 1
+    assert [q.text for q in set_aside(article, quotes)] == ["would never work"]
 
 
 @needs_data
