@@ -42,6 +42,8 @@ class Article:
 
 
 def _enclosed(text: str, start: int, end: int) -> bool:
+    # two apostrophes typed for a double mark (`''It's time,'' he said.`), as one mark
+    text = text.replace("''", '""')
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

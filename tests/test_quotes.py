@@ -1178,3 +1178,24 @@ def test_a_speech_verb_hung_under_a_reported_clause_belongs_to_the_reporter(
 )
 def test_a_thing_that_reads_speaks_for_whoever_holds_it(text: str, speaker: str) -> None:
     assert _only(text).speaker.name == speaker
+
+
+def test_two_apostrophes_typed_for_a_double_mark_open_and_close_quotes() -> None:
+    text = "''We will reopen the harbor,'' Maria Lopez said. ''Nobody can stop the port now.''"
+    quotes = _direct(text)
+    _check_offsets(text, quotes)
+    assert [q.text for q in quotes] == [
+        "We will reopen the harbor",
+        "Nobody can stop the port now.",
+    ]
+    assert {q.speaker.name for q in quotes} == {"Maria Lopez"}
+
+
+def test_a_quote_continues_one_reported_as_a_statement() -> None:
+    text = (
+        "Maria Lopez said that after the vote, “we will reopen the harbor.” "
+        "“Nobody can stop the port now.”"
+    )
+    quote = _only(text)
+    assert quote.text == "Nobody can stop the port now."
+    assert quote.speaker.name == "Maria Lopez"

@@ -88,7 +88,7 @@ def test_parse_ann_reads_discontiguous_content() -> None:
     assert attribution.is_direct
 
 
-def test_parse_ann_puts_fragments_in_text_order_and_accepts_a_left_mark_closing() -> None:
+def test_parse_ann_puts_fragments_in_text_order_and_reads_typed_marks() -> None:
     text = "“A is true,” she said. “B too,“ she added."
     # BRAT keeps fragments in the order they were marked: here the second quote first
     ann = (
@@ -101,6 +101,8 @@ def test_parse_ann_puts_fragments_in_text_order_and_accepts_a_left_mark_closing(
     assert attribution.is_direct
     mixed = "“A is true,” she said. B too, she added."
     assert not parse_ann(ann.replace("23 31;0 12", "0 21"), mixed)[0].is_direct
+    apostrophes = "''A is true,'' she said. ''B too,'' she added."
+    assert parse_ann(ann.replace("23 31;0 12", "0 14"), apostrophes)[0].is_direct
 
 
 def _span(text: str, part: str) -> tuple[int, int]:

@@ -614,12 +614,14 @@ def find_direct(doc: Doc) -> list[Candidate]:
     framed = [_framed(doc, m, paragraphs, r) for m, r in zip(marks, resumes, strict=True)]
     owner = [n if c is not None and c.subject >= 0 else -1 for n, c in enumerate(framed)]
     result: list[Candidate] = []
+    origin: list[int] = []  # the mark each candidate comes from
     text = doc.text
     for n, (mark, cand) in enumerate(zip(marks, framed, strict=True)):
         if _is_title(text[mark.start : mark.end]):
             continue
         if cand is not None and cand.subject >= 0:
             result.append(cand)
+            origin.append(n)
             continue
         floating = _starts_sentence(doc, mark) or resumes[n]
         if cand is None and (mark.words < _MIN_FLOATING_WORDS or not floating):
@@ -628,7 +630,8 @@ def find_direct(doc: Doc) -> list[Candidate]:
         if owner[n] >= 0:
             cue = cand.cue if cand is not None else ""
             result.append(Candidate(mark.start, mark.end, "direct", cue, follow=owner[n]))
-    return _renumber(result, marks)
+            origin.append(n)
+    return _renumber(result, origin)
 
 
 def _is_title(quoted: str) -> bool:
@@ -661,13 +664,9 @@ def _continued_from(marks: list[_Marked], owner: list[int], n: int) -> int:
     return -1
 
 
-def _renumber(result: list[Candidate], marks: list[_Marked]) -> list[Candidate]:
-    """Turn `follow` from a mark index into an index into `result` (both in text order)."""
-    position = {(c.start, c.end): i for i, c in enumerate(result)}
-    fixed = []
-    for cand in result:
-        if cand.follow >= 0:
-            mark = marks[cand.follow]
-            cand = replace(cand, follow=position.get((mark.start, mark.end), -1))
-        fixed.append(cand)
-    return fixed
+def _renumber(result: list[Candidate], origin: list[int]) -> list[Candidate]:
+    """Turn `follow` from a mark index into an index into `result`, through the mark each
+    candidate comes from (a framed quote reported as a statement no longer spans its
+    mark: `X said the gain is “ten times the loss,” he said. “Trade helps.”`)."""
+    position = {n: i for i, n in enumerate(origin)}
+    return [replace(c, follow=position.get(c.follow, -1)) if c.follow >= 0 else c for c in result]

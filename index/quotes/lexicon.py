@@ -243,7 +243,9 @@ ORG_NOUNS = frozenset(
 
 OPEN_MARKS = frozenset("“«„")
 CLOSE_MARKS = frozenset("”»")
-STRAIGHT_MARKS = frozenset('"')
+# Marks that open or close by position: the straight double mark, and two apostrophes
+# typed for one (`''It's time,'' he said.`, as in some newspapers' archives).
+STRAIGHT_MARKS = frozenset(['"', "''"])
 SENTENCE_END = frozenset(".?!")
 FINITE_TAGS = frozenset(["VBD", "VBZ", "VBP", "MD"])
 
