@@ -1199,3 +1199,13 @@ def test_a_quote_continues_one_reported_as_a_statement() -> None:
     quote = _only(text)
     assert quote.text == "Nobody can stop the port now."
     assert quote.speaker.name == "Maria Lopez"
+
+
+def test_a_quote_after_a_partial_quote_takes_the_speaker_of_its_frame() -> None:
+    text = (
+        "Golf clubs are “just scratching out a profit,” Oliver Hedge said from his office. "
+        "“Golf is a razor-thin industry for investors.”"
+    )
+    quote = _only(text)
+    assert quote.text == "Golf is a razor-thin industry for investors."
+    assert (quote.speaker.name, quote.cue) == ("Oliver Hedge", "said")

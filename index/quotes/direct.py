@@ -626,12 +626,39 @@ def find_direct(doc: Doc) -> list[Candidate]:
         floating = _starts_sentence(doc, mark) or resumes[n]
         if cand is None and (mark.words < _MIN_FLOATING_WORDS or not floating):
             continue
+        if cand is None and not resumes[n]:
+            cand = _framed_by_previous(doc, marks, n, paragraphs)
+            if cand is not None:
+                result.append(cand)
+                origin.append(n)
+                owner[n] = n
+                continue
         owner[n] = _continued_from(marks, owner, n)
         if owner[n] >= 0:
             cue = cand.cue if cand is not None else ""
             result.append(Candidate(mark.start, mark.end, "direct", cue, follow=owner[n]))
             origin.append(n)
     return _renumber(result, origin)
+
+
+def _framed_by_previous(
+    doc: Doc, marks: list[_Marked], n: int, paragraphs: list[int]
+) -> Candidate | None:
+    """A quote opening the sentence after a partial quote and its frame (`Golf clubs are
+    “just scratching out a profit,” Hedge said. “Golf is a razor-thin industry.”`): the
+    partial quote is part of a reported statement, so no framed quote precedes this one,
+    but the frame after the partial quote names its speaker."""
+    if n == 0 or marks[n - 1].paragraph != marks[n].paragraph:
+        return None
+    previous = marks[n - 1]
+    verb = _after_frame(doc, previous, paragraphs)
+    if verb is None or verb.i >= marks[n].open_i or verb.lower_ == "according":
+        return None
+    subject = _speaker_token(doc, verb, previous)
+    if subject is None:
+        return None
+    mark = marks[n]
+    return Candidate(mark.start, mark.end, "direct", _cue_text(verb), verb.i, subject.i)
 
 
 def _is_title(quoted: str) -> bool:
