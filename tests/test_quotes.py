@@ -1209,3 +1209,25 @@ def test_a_quote_after_a_partial_quote_takes_the_speaker_of_its_frame() -> None:
     quote = _only(text)
     assert quote.text == "Golf is a razor-thin industry for investors."
     assert (quote.speaker.name, quote.cue) == ("Oliver Hedge", "said")
+
+
+@pytest.mark.parametrize(
+    ("text", "speakers"),
+    [
+        # a quote ending in a full stop, then a new sentence with a cue of its own
+        (
+            "“We will stay in this race until the last ballot is cast.” "
+            "And then Tom Becker said the rally was over.",
+            [],
+        ),
+        # a full stop typed where the comma belongs, then the frame
+        (
+            "“We will stay in this race until the last ballot is cast.” Tom Becker said.",
+            ["Tom Becker"],
+        ),
+    ],
+)
+def test_a_cue_after_a_full_stop_frames_the_quote_only_when_the_frame_follows(
+    text: str, speakers: list[str]
+) -> None:
+    assert [q.speaker.name for q in _direct(text)] == speakers

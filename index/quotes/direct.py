@@ -199,6 +199,8 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
     while last > mark.open_i and doc[last].is_space:
         last -= 1
     open_ended = last > mark.open_i and doc[last].text[-1:] in ",!?"
+    if doc[last].text == "." and _capitalised_after(doc, mark.close_i):
+        return None  # `“… social change.” And then he promised that …`: a new sentence
     stop = min(len(doc), mark.close_i + 1 + _MAX_FRAME)
     words = [t for t in doc[mark.close_i + 1 : stop] if not (t.is_punct or t.is_space)][:2]
     if [t.pos_ for t in words] in (["CCONJ", "VERB"], ["CCONJ", "AUX"]):
@@ -228,6 +230,11 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
             return None
         j += 1
     return None
+
+
+def _capitalised_after(doc: Doc, i: int) -> bool:
+    following = next((t for t in doc[i + 1 : i + 4] if not t.is_space), None)
+    return following is not None and following.text[:1].isupper() and following.pos_ != "PROPN"
 
 
 def _inner_close(doc: Doc, j: int, stop: int) -> int:
