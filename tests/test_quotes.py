@@ -1231,3 +1231,12 @@ def test_a_cue_after_a_full_stop_frames_the_quote_only_when_the_frame_follows(
     text: str, speakers: list[str]
 ) -> None:
     assert [q.speaker.name for q in _direct(text)] == speakers
+
+
+def test_the_group_means_the_organisation_that_was_the_subject_not_the_last_one_named() -> None:
+    text = (
+        "The Harbor Workers Union declined to comment on the vote, telling Channel 5 News "
+        "that it was focused on the strike.\n\n"
+        "“We are laser focused on the contract,” the group said."
+    )
+    assert _only(text).speaker.name == "Harbor Workers Union"

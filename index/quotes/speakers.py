@@ -406,6 +406,7 @@ class Resolver:
             kind = "person" if speaker is not None else kind
         elif mention.kind == "nominal" and mention.head_lemma in ORG_NOUNS:
             orgs = [e for e in self._before(mention.start) if e.kind == "org"]
+            orgs = [e for e in orgs if e.subject] or orgs
             speaker = self._full(max(orgs, key=lambda e: e.start)) if orgs else None
         if speaker is None:
             speaker = Speaker(mention.name, mention.title, mention.organization)
