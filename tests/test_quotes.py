@@ -1240,3 +1240,16 @@ def test_the_group_means_the_organisation_that_was_the_subject_not_the_last_one_
         "“We are laser focused on the contract,” the group said."
     )
     assert _only(text).speaker.name == "Harbor Workers Union"
+
+
+def test_a_short_sentence_in_marks_continues_the_quote_before_it() -> None:
+    text = "“It’s not quite optimistic,” Maria Lopez said. “We’re hopeful.” Talks resume on Monday."
+    assert [(q.text, q.speaker.name) for q in _direct(text)] == [
+        ("It’s not quite optimistic", "Maria Lopez"),
+        ("We’re hopeful.", "Maria Lopez"),
+    ]
+
+
+def test_a_short_phrase_in_marks_is_no_quote() -> None:
+    text = "“It’s not quite optimistic,” Maria Lopez said of the “grand bargain” on Monday."
+    assert [q.text for q in _direct(text)] == ["It’s not quite optimistic"]

@@ -631,7 +631,8 @@ def find_direct(doc: Doc) -> list[Candidate]:
             origin.append(n)
             continue
         floating = _starts_sentence(doc, mark) or resumes[n]
-        if cand is None and (mark.words < _MIN_FLOATING_WORDS or not floating):
+        short = mark.words < _MIN_FLOATING_WORDS and not _whole_sentence(doc, mark, text)
+        if cand is None and (short or not floating):
             continue
         if cand is None and not resumes[n]:
             cand = _framed_by_previous(doc, marks, n, paragraphs)
@@ -646,6 +647,13 @@ def find_direct(doc: Doc) -> list[Candidate]:
             result.append(Candidate(mark.start, mark.end, "direct", cue, follow=owner[n]))
             origin.append(n)
     return _renumber(result, origin)
+
+
+def _whole_sentence(doc: Doc, mark: _Marked, text: str) -> bool:
+    """A short quote that is a sentence of its own (`“We're hopeful.”` after a framed quote,
+    not a scare-quoted phrase): it opens a sentence with a capital and ends one."""
+    quoted = text[mark.start : mark.end].rstrip()
+    return quoted[:1].isupper() and quoted[-1:] in SENTENCE_END and _starts_sentence(doc, mark)
 
 
 def _framed_by_previous(
