@@ -35,7 +35,7 @@ _PRONOUNS = frozenset(
         "who",
     ]
 )
-_DROP = frozenset(["the", "a", "an", "'s", "s", "mr", "mrs", "ms", "dr"])
+_DROP = frozenset(["the", "a", "an", "'s", "s", "mr", "mrs", "ms", "dr", "jr", "sr"])
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,29 @@ _NOT_NAMES = frozenset(
         "ms",
         "dr",
         "candidate",
+        # honorifics and ranks before a surname ("Professor Alba", "Admiral Harris")
+        "professor",
+        "prof",
+        "justice",
+        "judge",
+        "admiral",
+        "adm",
+        "general",
+        "gen",
+        "colonel",
+        "col",
+        "lt",
+        "captain",
+        "capt",
+        "sgt",
+        "secretary",
+        "mayor",
+        "ambassador",
+        "minister",
+        "rev",
+        "rabbi",
+        "pastor",
+        "sheriff",
     ]
 )
 
@@ -179,6 +202,7 @@ def speaker_matches(predicted: str, gold: str, antecedent: str = "") -> bool:
     if not pred or pred <= _PRONOUNS:
         return False
     ordered = [w.lower() for w in _WORD.findall(predicted.replace("’", "'"))]
+    ordered = [w for w in ordered if w not in _DROP] or ordered
     for target in (gold, antecedent if not _has_name(gold) else ""):
         want = _tokens(target)
         if want and (pred == want or pred <= want or want <= pred):

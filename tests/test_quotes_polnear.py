@@ -69,6 +69,10 @@ def test_split_predictions_pool_into_one_discontiguous_gold() -> None:
         ("Hillary Clinton", "a Clinton campaign spokesman", "Brian Fallon", False),
         ("Donald Trump", "Trump's lawyer", "Michael Cohen", False),
         ("Hillary Clinton", "Clinton’s", "", True),
+        # an honorific or rank is no first name; a suffix is no surname
+        ("Richard Alba", "Professor Alba", "", True),
+        ("Harry B. Harris Jr", "Admiral Harris", "", True),
+        ("Richard Alba", "Professor Foner", "", False),
     ],
 )
 def test_speaker_rule(predicted: str, gold: str, antecedent: str, right: bool) -> None:
