@@ -364,9 +364,9 @@ def evaluate_polnear(
     `speaker_accuracy_named` only over gold sources that hold a name, where no
     antecedent guess is involved).
     "direct" compares gold attributions whose content is enclosed in quote marks with
-    predicted direct quotes; "direct-scoped" is the same without the predictions that lie
-    inside a gold attribution that is not direct (`_scoped`); "all" compares every gold
-    attribution with every prediction.
+    predicted direct quotes; "direct-scoped", the headline, is the same without the
+    predictions that lie inside a gold attribution that is not direct (`_scoped`); "all"
+    compares every gold attribution with every prediction.
     Matching and overlap: see `overlap` and `pool_matches`; speakers: `speaker_matches`.
     `exclude` leaves out articles by id (ones read while developing, no longer held out).
     """
