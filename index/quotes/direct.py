@@ -233,6 +233,7 @@ def _after_frame(doc: Doc, mark: _Marked, paragraphs: list[int]) -> Token | None
 
 
 def _capitalised_after(doc: Doc, i: int) -> bool:
+    """Whether the word after token `i` opens with a capital and is no name."""
     following = next((t for t in doc[i + 1 : i + 4] if not t.is_space), None)
     return following is not None and following.text[:1].isupper() and following.pos_ != "PROPN"
 

@@ -8,15 +8,18 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from index.quotes.lexicon import (
+    CLOSE_MARKS,
     CUE_VERBS,
     GENDERED_PRONOUNS,
     GENDERED_WORDS,
     NEUTER,
+    OPEN_MARKS,
     ORG_NOUNS,
     PLURAL,
     PRONOUNS,
     SINGULAR_PERSON,
     SOURCE_NOUNS,
+    STRAIGHT_MARKS,
 )
 from index.quotes.model import Speaker
 from index.quotes.subjects import asked, clause_of, entities, main_subject, one_word_entity
@@ -32,9 +35,10 @@ _NAME_DEPS = frozenset(
 _ORG_PREPS = frozenset(["of", "at", "for", "with", "from"])
 _LEADING_DROP = frozenset(["the", "a", "an"])
 _TRIM = " \t\n,;:.—–-'’\"“”"
-_QUOTE_MARKS = frozenset(["“", "”", '"', "''"])
+_QUOTE_MARKS = OPEN_MARKS | CLOSE_MARKS | STRAIGHT_MARKS
 _PHRASE_STOPS = _QUOTE_MARKS | {":"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_PERSON_SUFFIXES = ("er", "or", "ist", "ian", "man", "woman", "person")
 _INHERIT_DEPS = ("conj", "advcl", "xcomp", "pcomp", "acl", "prep", "pobj")
 
 
@@ -68,9 +72,6 @@ def subject_of(verb: Token, depth: int = 0) -> Token | None:
     if depth < 4 and verb.dep_ in _INHERIT_DEPS and verb.head is not verb:
         return subject_of(_reporting(verb), depth + 1)
     return None
-
-
-_PERSON_SUFFIXES = ("er", "or", "ist", "ian", "man", "woman", "person")
 
 
 def may_speak(token: Token) -> bool:
