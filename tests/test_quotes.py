@@ -1253,3 +1253,42 @@ def test_a_short_sentence_in_marks_continues_the_quote_before_it() -> None:
 def test_a_short_phrase_in_marks_is_no_quote() -> None:
     text = "“It’s not quite optimistic,” Maria Lopez said of the “grand bargain” on Monday."
     assert [q.text for q in _direct(text)] == ["It’s not quite optimistic"]
+
+
+BRITISH = (
+    "‘We will reopen the harbour by spring,’ said Maria Lopez, director of the Valencia "
+    "Port Authority. ‘The workers’ rights come first.’\n\n"
+    "The so-called ‘Brexit’ vote was close. Tom Becker, a spokesman for Northwind Shipping, "
+    "said: ‘It’s the bosses’ greed, plain and simple. They told us “wait” for a year.’"
+)
+
+
+def test_single_marks_as_the_main_ones_become_double_marks_at_the_same_offsets() -> None:
+    from index.quotes.marks import as_double_marks
+
+    rewritten = as_double_marks(BRITISH)
+    assert len(rewritten) == len(BRITISH)
+    assert "“We will reopen the harbour by spring,”" in rewritten
+    assert "“The workers’ rights come first.”" in rewritten  # a possessive, not a mark
+    assert "“It’s the bosses’ greed" in rewritten  # apostrophes stay
+    assert "told us ‘wait’ for a year.”" in rewritten  # the nested marks swap too
+    us = "“We will reopen,” said Maria Lopez. She called it the ‘best’ and ‘only’ outcome."
+    assert as_double_marks(us) == us  # double marks are the main ones
+    headline = "Fans upset by ‘American Sniper’ star.\n\nBradley Cooper attended the DNC."
+    assert as_double_marks(headline) == headline  # one single-quoted phrase is no style
+    nested = (
+        "“He told me, ‘No way,’ and then, ‘Never.’ That was it,” she said. "
+        "“I said, ‘Fine.’ And I left.”"
+    )
+    assert as_double_marks(nested) == nested  # single marks nested in double ones
+
+
+def test_british_style_quotes_are_attributed_with_offsets_into_the_original_text() -> None:
+    quotes = _direct(BRITISH)
+    _check_offsets(BRITISH, quotes)
+    assert [(q.text, q.speaker.name) for q in quotes] == [
+        ("We will reopen the harbour by spring", "Maria Lopez"),
+        ("The workers’ rights come first.", "Maria Lopez"),
+        ("It’s the bosses’ greed, plain and simple. They told us “wait” for a year.", "Tom Becker"),
+    ]
+    assert quotes[0].speaker.title == "director of the Valencia Port Authority"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from index.quotes.direct import Candidate, find_direct, marked_ranges
 from index.quotes.indirect import find_indirect
+from index.quotes.marks import as_double_marks
 from index.quotes.model import Quote, Speaker
 from index.quotes.nlp import pipeline
 from index.quotes.speakers import Resolver, describe
@@ -25,19 +26,24 @@ def extract_quotes(text: str, doc_id: str = "") -> list[Quote]:
 
 
 def extract_quotes_batch(texts: Sequence[tuple[str, str]]) -> list[list[Quote]]:
-    """Quotes for each `(doc_id, text)` pair, parsing the texts as one spaCy batch."""
-    docs = pipeline().pipe((text for _, text in texts), batch_size=BATCH_SIZE)
-    return [quotes_from_doc(doc, doc_id) for (doc_id, _), doc in zip(texts, docs, strict=True)]
+    """Quotes for each `(doc_id, text)` pair, parsing the texts as one spaCy batch (with
+    British-style single quote marks read as double ones, `as_double_marks`)."""
+    docs = pipeline().pipe((as_double_marks(text) for _, text in texts), batch_size=BATCH_SIZE)
+    return [
+        quotes_from_doc(doc, doc_id, text) for (doc_id, text), doc in zip(texts, docs, strict=True)
+    ]
 
 
-def quotes_from_doc(doc: Doc, doc_id: str = "") -> list[Quote]:
-    """Quotes from an already parsed document (offsets into `doc.text`)."""
+def quotes_from_doc(doc: Doc, doc_id: str = "", text: str | None = None) -> list[Quote]:
+    """Quotes from an already parsed document: offsets into `doc.text`, quote texts from
+    `text` when given (the original of a text parsed with its quote marks rewritten at the
+    same offsets)."""
     direct = find_direct(doc)
     candidates = direct + find_indirect(doc, direct, marked_ranges(doc))
     speakers = _speakers(doc, candidates, len(direct))
     order = sorted(range(len(candidates)), key=lambda i: (candidates[i].start, candidates[i].end))
     quotes: list[Quote] = []
-    full_text = doc.text
+    full_text = doc.text if text is None else text
     for i in order:
         cand, speaker = candidates[i], speakers[i]
         if speaker is None or not speaker.name:
