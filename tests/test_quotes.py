@@ -1292,3 +1292,13 @@ def test_british_style_quotes_are_attributed_with_offsets_into_the_original_text
         ("It’s the bosses’ greed, plain and simple. They told us “wait” for a year.", "Tom Becker"),
     ]
     assert quotes[0].speaker.title == "director of the Valencia Port Authority"
+
+
+def test_backticks_opening_a_quote_are_a_double_mark() -> None:
+    text = "``We will reopen the harbor,'' Maria Lopez said. ``Nobody can stop the port now.''"
+    quotes = _direct(text)
+    _check_offsets(text, quotes)
+    assert [(q.text, q.speaker.name) for q in quotes] == [
+        ("We will reopen the harbor", "Maria Lopez"),
+        ("Nobody can stop the port now.", "Maria Lopez"),
+    ]

@@ -1,5 +1,6 @@
 """Single quote marks used as the main ones (British style: `‘We will win,’ she said.`),
-rewritten as double marks at the same offsets, so the rules read one style.
+rewritten as double marks at the same offsets, so the rules read one style; two backticks
+opening a quote, rewritten as two apostrophes.
 
 Single marks are the main ones when at least two quotes, and over three times as many as
 close inside a double mark, close with punctuation inside a single mark (`,’` `.’`):
@@ -26,7 +27,10 @@ _DOMINANCE = 3
 
 def as_double_marks(text: str) -> str:
     """`text` with its quoting single marks swapped for double ones and its double marks
-    for single ones, when single marks are the main quote marks; else `text` itself."""
+    for single ones, when single marks are the main quote marks; else `text` itself.
+    Two backticks, which open a quote in typeset text, become two apostrophes, which the
+    rules read as a double mark."""
+    text = text.replace("``", "''")
     singles = len(_SINGLE_ENDS.findall(text))
     if singles < _MIN_SINGLES or singles <= _DOMINANCE * len(_DOUBLE_ENDS.findall(text)):
         return text

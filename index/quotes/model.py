@@ -8,7 +8,7 @@ from typing import Any
 KINDS = ("direct", "indirect")
 # The version of the extraction rules. Raise it when a change alters what they extract:
 # an index built under another version extracts its quotes again (index.build).
-RULES_VERSION = 5
+RULES_VERSION = 6
 
 
 @dataclass(frozen=True)
