@@ -10,6 +10,7 @@ OPEN_MARKS = frozenset('“"«„')
 # A left mark closing a quote is a typing slip news text has (`her here,“ said`).
 CLOSE_MARKS = frozenset('”"»“')
 _END_PUNCT = ".,;:!?"
+_MARGIN = 100  # characters either side of a content read for its quote marks
 _ANNOTATOR = re.compile(r"_[0-9a-f]+\.ann$")
 
 Fragments = tuple[tuple[int, int], ...]
@@ -42,8 +43,10 @@ class Article:
 
 
 def _enclosed(text: str, start: int, end: int) -> bool:
-    # two apostrophes typed for a double mark (`''It's time,'' he said.`), as one mark
-    text = text.replace("''", '""')
+    # only the text around the content is read; two apostrophes typed for a double mark
+    # (`''It's time,'' he said.`) count as one mark
+    lo, hi = max(0, start - _MARGIN), min(len(text), end + _MARGIN)
+    text, start, end = text[lo:hi].replace("''", '""'), start - lo, end - lo
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

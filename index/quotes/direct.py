@@ -621,33 +621,27 @@ def find_direct(doc: Doc) -> list[Candidate]:
     resumes = [_resumes(doc, marks, n) for n in range(len(marks))]
     framed = [_framed(doc, m, paragraphs, r) for m, r in zip(marks, resumes, strict=True)]
     owner = [n if c is not None and c.subject >= 0 else -1 for n, c in enumerate(framed)]
-    result: list[Candidate] = []
-    origin: list[int] = []  # the mark each candidate comes from
+    found: list[tuple[int, Candidate]] = []  # each candidate with the mark it comes from
     text = doc.text
     for n, (mark, cand) in enumerate(zip(marks, framed, strict=True)):
         if _is_title(text[mark.start : mark.end]):
             continue
-        if cand is not None and cand.subject >= 0:
-            result.append(cand)
-            origin.append(n)
-            continue
-        floating = _starts_sentence(doc, mark) or resumes[n]
-        short = mark.words < _MIN_FLOATING_WORDS and not _whole_sentence(doc, mark, text)
-        if cand is None and (short or not floating):
-            continue
-        if cand is None and not resumes[n]:
-            cand = _framed_by_previous(doc, marks, n, paragraphs)
-            if cand is not None:
-                result.append(cand)
-                origin.append(n)
-                owner[n] = n
+        if cand is None or cand.subject < 0:
+            floating = _starts_sentence(doc, mark) or resumes[n]
+            short = mark.words < _MIN_FLOATING_WORDS and not _whole_sentence(doc, mark, text)
+            if cand is None and (short or not floating):
                 continue
+            if cand is None and not resumes[n]:
+                cand = _framed_by_previous(doc, marks, n, paragraphs)
+                owner[n] = n if cand is not None else -1
+        if cand is not None and cand.subject >= 0:
+            found.append((n, cand))
+            continue
         owner[n] = _continued_from(marks, owner, n)
         if owner[n] >= 0:
             cue = cand.cue if cand is not None else ""
-            result.append(Candidate(mark.start, mark.end, "direct", cue, follow=owner[n]))
-            origin.append(n)
-    return _renumber(result, origin)
+            found.append((n, Candidate(mark.start, mark.end, "direct", cue, follow=owner[n])))
+    return _renumber(found)
 
 
 def _whole_sentence(doc: Doc, mark: _Marked, text: str) -> bool:
@@ -707,9 +701,9 @@ def _continued_from(marks: list[_Marked], owner: list[int], n: int) -> int:
     return -1
 
 
-def _renumber(result: list[Candidate], origin: list[int]) -> list[Candidate]:
-    """Turn `follow` from a mark index into an index into `result`, through the mark each
-    candidate comes from (a framed quote reported as a statement no longer spans its
-    mark: `X said the gain is “ten times the loss,” he said. “Trade helps.”`)."""
-    position = {n: i for i, n in enumerate(origin)}
-    return [replace(c, follow=position.get(c.follow, -1)) if c.follow >= 0 else c for c in result]
+def _renumber(found: list[tuple[int, Candidate]]) -> list[Candidate]:
+    """The candidates, with `follow` turned from a mark index into an index into them,
+    through the mark each comes from (a framed quote reported as a statement no longer
+    spans its mark: `X said the gain is “ten times the loss,” he said. “Trade helps.”`)."""
+    position = {n: i for i, (n, _) in enumerate(found)}
+    return [replace(c, follow=position.get(c.follow, -1)) if c.follow >= 0 else c for _, c in found]

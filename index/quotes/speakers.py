@@ -106,7 +106,7 @@ def _reporting(verb: Token) -> Token:
     subject = next((c for c in head.children if c.dep_ in _SUBJECT_DEPS), None)
     mute = subject is None or subject.lower_ == "it" or not may_speak(subject)
     quoting = verb.dep_ == "advcl" and any(t.text in _QUOTE_MARKS for t in head.subtree)
-    return head.head if mute or (verb.dep_ == "advcl" and quoting) else head
+    return head.head if mute or quoting else head
 
 
 def _entity(token: Token) -> Span | None:
