@@ -22,7 +22,7 @@ import numpy as np
 
 from evals.datasets import answer_qrels, load_questions
 from evals.runs import read_run
-from index.store import read_index
+from index.disk import read_index
 
 _GRID = np.round(np.arange(0.0, 1.01, 0.1), 1)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.dense import Encoder, SentenceTransformerEncoder, bundled_model_path
-from index.onnx_encoder import OnnxEncoder, export_onnx
+from index.models.encoder import Encoder, SentenceTransformerEncoder, bundled_model_path
+from index.models.onnx import OnnxEncoder, export_onnx
 
 CORPUS = Path("/work/shared/data/scifact/corpus.jsonl")
 QUESTIONS = [

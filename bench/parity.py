@@ -79,10 +79,10 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=Path("/tmp/sayso-bench-index"))
     args = parser.parse_args()
     from index.build import update_index
-    from index.dense import SentenceTransformerEncoder
+    from index.disk import BuildSettings
     from index.documents import load_documents
-    from index.search import MODES, Searcher
-    from index.store import BuildSettings
+    from index.models.encoder import SentenceTransformerEncoder
+    from index.search.searcher import MODES, Searcher
     from index.stores import StoreConfig, open_store, sync_store
 
     encoder = SentenceTransformerEncoder()

@@ -103,7 +103,7 @@ def timed(calls: list[Callable[[], object]]) -> tuple[float, float]:
 def bench_faiss(
     kind: str, vectors: np.ndarray, qv: np.ndarray, exact: np.ndarray | None
 ) -> dict[str, object]:
-    from index.dense import DenseIndex
+    from index.retrieval.dense import DenseIndex
 
     before = rss_mb()
     began = CLOCK()
@@ -128,7 +128,7 @@ def bench_faiss(
 
 
 def bench_bm25(texts: list[str], words: list[str]) -> dict[str, object]:
-    from index.lexical import LexicalIndex
+    from index.retrieval.lexical import LexicalIndex
 
     before = rss_mb()
     began = CLOCK()
@@ -148,8 +148,8 @@ def bench_qdrant(
     hybrid_count: int,
 ) -> dict[str, object]:
     from index.documents import Document
-    from index.fusion import rrf
     from index.passages import Passage
+    from index.retrieval.fusion import rrf
     from index.stores.model import DocumentRecord, StoreQuery
     from index.stores.qdrant import QdrantStore, connect
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.conversation import Message, fused_search, last_user_turn, queries, rewrite
+from index.chat.conversation import Message, fused_search, last_user_turn, queries, rewrite
 from index.search import Hit, Searcher
 
 Strategy = Callable[[Searcher, Sequence[Message], int], list[Hit]]
@@ -78,9 +78,9 @@ def evaluate(searcher: Searcher, rows: Sequence[dict[str, Any]], strategy: Strat
 
 def _searcher(seeds: Path, index_dir: Path | None) -> Searcher:
     from index.build import update_index
-    from index.dense import SentenceTransformerEncoder
+    from index.disk import BuildSettings, read_index
     from index.documents import load_documents
-    from index.store import BuildSettings, read_index
+    from index.models.encoder import SentenceTransformerEncoder
 
     encoder = SentenceTransformerEncoder()
     if index_dir is not None:

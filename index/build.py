@@ -9,13 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.dense import DenseIndex, Encoder
-from index.documents import Document
-from index.lexical import LexicalIndex
-from index.passages import Passage, split_passages
-from index.quotes.links import speaker_contexts
-from index.quotes.model import Quote
-from index.store import (
+from index.disk import (
     SCHEMA_VERSION,
     BuildSettings,
     Index,
@@ -27,6 +21,13 @@ from index.store import (
     write_index,
     writer_lock,
 )
+from index.documents import Document
+from index.models.encoder import Encoder
+from index.passages import Passage, split_passages
+from index.quotes.links import speaker_contexts
+from index.quotes.model import Quote
+from index.retrieval.dense import DenseIndex
+from index.retrieval.lexical import LexicalIndex
 from index.stores.model import DocumentRecord
 
 log = logging.getLogger(__name__)

@@ -10,16 +10,9 @@ from pathlib import Path
 from typing import Literal
 
 from index.build import build_index
+from index.disk import Index, IndexStoreError, current_version, read_index, write_index, writer_lock
 from index.documents import Document
 from index.search import Searcher
-from index.store import (
-    Index,
-    IndexStoreError,
-    current_version,
-    read_index,
-    write_index,
-    writer_lock,
-)
 
 log = logging.getLogger(__name__)
 

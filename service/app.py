@@ -26,8 +26,8 @@ from service.telemetry import Metrics, RequestTelemetry
 from service.writes import router as write_router
 
 if TYPE_CHECKING:
-    from index.dense import Encoder
-    from index.store import Index
+    from index.disk import Index
+    from index.models.encoder import Encoder
     from index.stores import PassageStore
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def load_searcher(settings: Settings) -> Searcher:
 
     With SAYSO_REBUILD_ON_ERROR, an index that cannot be loaded is rebuilt from the seeds.
     """
-    from index.store import IndexStoreError, read_index
+    from index.disk import IndexStoreError, read_index
     from service.indexing import open_index
 
     encoder = settings.make_encoder()

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from index.context import Citation, available_quotes, build_context
-from index.conversation import Message, Rewrite, fused_search, queries, rewrite
+from index.chat.context import Citation, available_quotes, build_context
+from index.chat.conversation import Message, Rewrite, fused_search, queries, rewrite
 from service.deps import SearcherDep, SettingsDep, TokenCounterDep
 from service.errors import ApiError
 from service.limits import check_k, check_mode, check_question

@@ -19,8 +19,8 @@ from service.settings import Settings
 if TYPE_CHECKING:
     import numpy as np
 
-    from index.dense import Encoder
-    from index.store import Index
+    from index.disk import Index
+    from index.models.encoder import Encoder
 
 app = typer.Typer(
     name="sayso",
@@ -55,8 +55,8 @@ def settings_from(**overrides: Any) -> Settings:
 def user_errors() -> Iterator[None]:
     from pydantic import ValidationError
 
+    from index.disk import IndexStoreError
     from index.documents import DocumentError
-    from index.store import IndexStoreError
 
     try:
         yield
@@ -213,7 +213,7 @@ def ask(
     model: ModelOpt = None,
 ) -> None:
     """Answer a question in-process (builds the index first if needed)."""
-    from index.search import check_mode, result_rows
+    from index.search.searcher import check_mode, result_rows
     from service.app import searcher_for
 
     with user_errors():
@@ -258,7 +258,7 @@ def quotes(
         if file is not None:
             found = _file_quotes(file)
         else:
-            from index.quotes.ranking import speaker_filter
+            from index.search.quotes import speaker_filter
 
             settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
             loaded = ensure_index(settings)

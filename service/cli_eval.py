@@ -45,7 +45,7 @@ def _split_list(value: str) -> list[str]:
 def _corpus_index(dataset: Dataset, settings: Settings, root: Path, max_words: int) -> Any:
     """The index of `dataset.documents` under `root`, built (with a progress bar) unless current."""
     from index.build import is_current, update_index
-    from index.store import BuildSettings, read_index
+    from index.disk import BuildSettings, read_index
     from service import cli
 
     assert dataset.documents is not None
@@ -162,7 +162,7 @@ def run(
     from evals.metrics import DEFAULT_METRICS, parse_metrics
     from evals.retrieval import HttpRetriever, RetrievalError
     from evals.runs import run_paths, write_run
-    from index.search import check_mode
+    from index.search.searcher import check_mode
     from service import cli
 
     with cli.user_errors():

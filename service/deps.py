@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from index.models.tokens import TokenCounter, token_counter
 from index.search import Searcher
-from index.tokens import TokenCounter, token_counter
 from index.updates import IndexHolder
 from service.errors import ApiError
 from service.settings import Settings

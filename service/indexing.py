@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.build import Progress, is_current, update_index
-from index.dense import Encoder
-from index.documents import Document, load_documents
-from index.second import passage_vectors
-from index.store import (
+from index.disk import (
     Index,
     IndexSchemaError,
     IndexStoreError,
@@ -24,6 +21,9 @@ from index.store import (
     read_index,
     remove_leftovers,
 )
+from index.documents import Document, load_documents
+from index.models.encoder import Encoder
+from index.search.second import passage_vectors
 from service.settings import Settings
 
 log = logging.getLogger(__name__)

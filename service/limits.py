@@ -39,7 +39,7 @@ def check_mode(mode: str, searcher: Any) -> str:
     or `ensemble` without a second model, `ensemble` on the qdrant store, `rerank`
     without a cross-encoder)."""
     if mode not in searcher.modes:
-        from index.search import NEEDS
+        from index.search.searcher import NEEDS
 
         needs = f" (it needs {NEEDS[mode]})" if mode in NEEDS else ""
         raise ApiError(

@@ -10,10 +10,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
     # Imported where used: `sayso --help` and the settings must not pay for numpy and faiss.
-    from index.dense import Encoder
-    from index.rerank import RerankModel
-    from index.second import SecondModel
-    from index.store import BuildSettings
+    from index.disk import BuildSettings
+    from index.models.encoder import Encoder
+    from index.search.rerank import RerankModel
+    from index.search.second import SecondModel
     from index.stores.registry import StoreConfig
 
 Mode = Literal["hybrid", "dense", "lexical", "quality", "rescore", "ensemble", "rerank"]
@@ -173,7 +173,7 @@ class Settings(BaseSettings):
 
     def make_encoder(self) -> Encoder:
         """The configured encoder (loads the model; exports it to ONNX on first use)."""
-        from index.encoders import load_encoder
+        from index.models.encoders import load_encoder
 
         return load_encoder(
             self.model,
@@ -187,8 +187,8 @@ class Settings(BaseSettings):
         SAYSO_SECOND_MODEL is unset. Loads its encoder (exported to ONNX on first use)."""
         if not self.second_model:
             return None
-        from index.encoders import load_encoder
-        from index.second import SecondModel
+        from index.models.encoders import load_encoder
+        from index.search.second import SecondModel
 
         # fp32 always: int8 recipe 2 is measured on MiniLM only, and the second model's
         # cached passage vectors must not change precision with SAYSO_ENCODER. (A packaged
@@ -206,13 +206,14 @@ class Settings(BaseSettings):
         """The cross-encoder of mode `rerank` (loaded now), or None when SAYSO_RERANKER is unset."""
         if not self.reranker:
             return None
-        from index.rerank import RerankModel, load_reranker
+        from index.models.crossencoder import load_reranker
+        from index.search.rerank import RerankModel
 
         scorer = load_reranker(self.reranker, threads=self.encoder_threads or None)
         return RerankModel(self.reranker, scorer, self.rerank_depth, self.rerank_weight)
 
     def build_settings(self) -> BuildSettings:
-        from index.store import BuildSettings
+        from index.disk import BuildSettings
 
         return BuildSettings(
             model=self.model,

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import update_index
+from index.disk import BuildSettings, Index
 from index.documents import Document, load_documents
-from index.hashing import HASH_MODEL, HashEncoder
 from index.search import Searcher
-from index.store import BuildSettings, Index
+from tests.fakes import HASH_MODEL, HashEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -90,7 +90,7 @@ def env(tmp_path: Path, seeds_copy: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def real_encoder() -> object:
-    from index.dense import SentenceTransformerEncoder
+    from index.models.encoder import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder()
 

@@ -10,11 +10,12 @@ from fastapi.testclient import TestClient
 from index.search import Searcher
 from service.app import create_app
 from service.settings import Settings
+from tests.conftest import FAKE_MODEL
 
 
 @pytest.fixture(scope="module")
 def client(fake_searcher: Searcher) -> Iterator[TestClient]:
-    app = create_app(Settings(model="fake-hash-encoder"), searcher=fake_searcher)
+    app = create_app(Settings(model=FAKE_MODEL), searcher=fake_searcher)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -88,7 +89,7 @@ def test_openapi_served(client: TestClient) -> None:
 def test_not_ready_until_loaded(tmp_path: object) -> None:
     from pathlib import Path
 
-    settings = Settings(index_dir=Path(str(tmp_path)) / "none", model="fake-hash-encoder")
+    settings = Settings(index_dir=Path(str(tmp_path)) / "none", model=FAKE_MODEL)
     with TestClient(create_app(settings)) as test_client:
         assert test_client.get("/healthz").status_code == 200
         response = test_client.get("/v1/search", params={"q": "x"})

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from index.models.tokens import token_counter
 from index.search import Searcher
-from index.tokens import token_counter
 from service.app import create_app
 from service.settings import Settings
+from tests.conftest import FAKE_MODEL
 
 
 def assert_error(response: Any, status: int, code: str) -> None:
@@ -30,7 +31,7 @@ FOLLOW_UP = [
 
 
 def make_client(searcher: Searcher, **settings: Any) -> TestClient:
-    app = create_app(Settings(model="fake-hash-encoder", **settings), searcher=searcher)
+    app = create_app(Settings(model=FAKE_MODEL, **settings), searcher=searcher)
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -100,7 +101,7 @@ def test_bare_question_is_searched_as_is(client: TestClient) -> None:
 def test_max_tokens_trims_the_context(client: TestClient, budget: int) -> None:
     payload = {"question": "new quality productive forces", "k": 10, "max_tokens": budget}
     body = client.post("/v1/context", json=payload).json()
-    count = token_counter("fake-hash-encoder")
+    count = token_counter(FAKE_MODEL)
     assert count(body["context"]) == body["tokens"] <= budget
     assert body["citations"]
     wide = client.post("/v1/context", json=payload | {"max_tokens": 4000}).json()
@@ -132,7 +133,7 @@ def test_bad_context_bodies(client: TestClient, payload: Any) -> None:
 
 
 def test_context_before_ready(tmp_path: Any) -> None:
-    settings = Settings(index_dir=tmp_path / "none", model="fake-hash-encoder")
+    settings = Settings(index_dir=tmp_path / "none", model=FAKE_MODEL)
     with TestClient(create_app(settings)) as test_client:
         response = test_client.post("/v1/context", json={"question": "x"})
         assert_error(response, 503, "not_ready")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.context import build_context
+from index.chat.context import build_context
+from index.models.tokens import token_counter
 from index.search import Searcher
-from index.tokens import token_counter
+from tests.conftest import FAKE_MODEL
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def test_blocks_are_numbered_and_carry_quotes(fake_searcher: Searcher) -> None:
         passage.start + 40,
         FakeSpeaker("Denis Depoux", "global managing director", "Roland Berger"),
     )
-    count = token_counter("fake-hash-encoder")
+    count = token_counter(FAKE_MODEL)
     built = build_context(hits, fake_searcher.index.documents, count, 2000, [quote])
     assert [c.n for c in built.citations] == [1, 2, 3]
     assert built.text.startswith("[1] ")
@@ -50,7 +51,7 @@ def test_blocks_are_numbered_and_carry_quotes(fake_searcher: Searcher) -> None:
 
 def test_budget_cuts_at_a_word_and_moves_the_end(fake_searcher: Searcher) -> None:
     hits = fake_searcher.search("innovation", k=5).hits
-    count = token_counter("fake-hash-encoder")
+    count = token_counter(FAKE_MODEL)
     documents = fake_searcher.index.documents
     for budget in (40, 90, 150):
         built = build_context(hits, documents, count, budget)
@@ -64,6 +65,6 @@ def test_budget_cuts_at_a_word_and_moves_the_end(fake_searcher: Searcher) -> Non
 
 def test_duplicate_passages_keep_one_number(fake_searcher: Searcher) -> None:
     hits = fake_searcher.search("venture capital", k=2).hits
-    count = token_counter("fake-hash-encoder")
+    count = token_counter(FAKE_MODEL)
     built = build_context([*hits, *hits], fake_searcher.index.documents, count, 4000)
     assert [c.passage_id for c in built.citations] == [h.passage.id for h in hits]

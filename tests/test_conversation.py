@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from index.conversation import (
+from index.chat.conversation import (
     Message,
     fused_search,
     is_follow_up,

@@ -11,11 +11,12 @@ from fastapi.testclient import TestClient
 from index.search import Searcher
 from service.app import create_app
 from service.settings import Settings
+from tests.conftest import FAKE_MODEL
 
 
 @pytest.fixture(scope="module")
 def client(fake_searcher: Searcher) -> Iterator[TestClient]:
-    app = create_app(Settings(model="fake-hash-encoder"), searcher=fake_searcher)
+    app = create_app(Settings(model=FAKE_MODEL), searcher=fake_searcher)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -12,6 +12,7 @@ from evals.retrieval import HttpRetriever, LocalRetriever
 from index.search import Searcher
 from service.app import create_app
 from service.settings import Settings
+from tests.conftest import FAKE_MODEL
 
 DEV = Path(__file__).parents[1] / "evals" / "data" / "dev_questions.jsonl"
 
@@ -19,7 +20,7 @@ DEV = Path(__file__).parents[1] / "evals" / "data" / "dev_questions.jsonl"
 def test_http_matches_in_process(fake_searcher: Searcher) -> None:
     data = load_questions(DEV)
     names = ["Success@1", "RR@10"]
-    app = create_app(Settings(model="fake-hash-encoder"), searcher=fake_searcher)
+    app = create_app(Settings(model=FAKE_MODEL), searcher=fake_searcher)
     with TestClient(app) as client:
         remote = evaluate(
             data, HttpRetriever("http://testserver", client=client), ["hybrid", "lexical"],

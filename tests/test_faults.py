@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from index.build import update_index
+from index.disk import SCHEMA_VERSION, IndexStoreError, current_version, read_index
 from index.documents import make_document
 from index.search import Searcher
-from index.store import SCHEMA_VERSION, IndexStoreError, current_version, read_index
 from service import cli
 from service.app import load_searcher
 from service.indexing import open_index

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from index.confidence import confidence
-from index.feedback import rocchio
+from index.retrieval.confidence import confidence
+from index.retrieval.feedback import rocchio
 
 
 def test_rocchio_hand_computed() -> None:

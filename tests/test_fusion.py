@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.fusion import get_fuser, minmax, ranks, rrf, zscore
+from index.retrieval.fusion import get_fuser, minmax, ranks, rrf, zscore
 
 
 def test_ranks_break_ties_by_id() -> None:

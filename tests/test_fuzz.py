@@ -34,8 +34,8 @@ schema = schemathesis.openapi.from_asgi(
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    from index.disk import BuildSettings
     from index.documents import load_documents
-    from index.store import BuildSettings
 
     root = tmp_path_factory.mktemp("fuzz-index")
     settings = BuildSettings(model=FAKE_MODEL)

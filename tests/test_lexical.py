@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from index.lexical import K1, B, LexicalIndex, tokenize, top_k
+from index.retrieval.lexical import K1, B, LexicalIndex, tokenize, top_k
 
 CORPUS = [
     "The central bank raised interest rates to fight inflation.",
@@ -73,7 +73,7 @@ def test_loading_needs_neither_bm25s_nor_scipy(tmp_path: object) -> None:
 
     LexicalIndex.build(CORPUS).save(Path(str(tmp_path)))
     code = (
-        "import sys; from pathlib import Path; from index.lexical import LexicalIndex; "
+        "import sys; from pathlib import Path; from index.retrieval.lexical import LexicalIndex; "
         f"i = LexicalIndex.load(Path({str(tmp_path)!r})); assert i.scores('central bank').any(); "
         "assert 'bm25s' not in sys.modules and 'scipy' not in sys.modules, sorted(sys.modules)"
     )
@@ -98,7 +98,7 @@ def test_save_and_load_round_trip(tmp_path: object) -> None:
 
 
 def test_distinct_matches_the_tokenizer() -> None:
-    from index.lexical import tokenizer
+    from index.retrieval.lexical import tokenizer
 
     tok = tokenizer()
     texts = ["The Academy said it’s investing 3.6 trillion yuan, running faster.", "He stressed"]

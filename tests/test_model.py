@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from index.disk import Index
 from index.search import Searcher
-from index.store import Index
 
 pytestmark = pytest.mark.model
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.dense import SentenceTransformerEncoder, bundled_model_path
-from index.encoders import BACKENDS, load_encoder
-from index.onnx_encoder import (
+from index.models.encoder import SentenceTransformerEncoder, bundled_model_path
+from index.models.encoders import BACKENDS, load_encoder
+from index.models.onnx import (
     FP32_FILE,
     INT8_FILE,
     RECIPE,

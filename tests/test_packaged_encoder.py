@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.dense import encode_queries
-from index.encoders import load_encoder
-from index.onnx_encoder import POOLING, OnnxEncoder, cls_pool, get_pooling, mean_pool
-from index.packaged_models import PACKAGED_MODELS, installed
+from index.models.encoder import encode_queries
+from index.models.encoders import load_encoder
+from index.models.onnx import POOLING, OnnxEncoder, cls_pool, get_pooling, mean_pool
+from index.models.packaged import PACKAGED_MODELS, installed
 
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "query", "alpha", "beta", "gamma", "delta"]
 PREFIX = "query "
@@ -162,6 +162,6 @@ def test_real_bge_uses_cls_pooling(bge: OnnxEncoder) -> None:
 
 
 def bge_dir() -> Path:
-    from index.packaged_models import packaged_model_dir
+    from index.models.packaged import packaged_model_dir
 
     return packaged_model_dir("bge-small-en-v1.5")

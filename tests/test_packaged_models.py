@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from index import packaged_models
-from index.packaged_models import PackagedModel, installed, packaged_model_dir
+from index.models import packaged as packaged_models
+from index.models.packaged import PackagedModel, installed, packaged_model_dir
 
 
 def test_a_missing_package_is_refused_with_the_install_command(monkeypatch):

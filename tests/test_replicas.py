@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import update_index
+from index.disk import BuildSettings, read_index
 from index.documents import load_documents
 from index.search import Searcher
-from index.store import BuildSettings, read_index
 from index.stores import StoreConfig, open_store, sync_store
 from service.app import create_app
 from service.settings import Settings

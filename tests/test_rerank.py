@@ -9,19 +9,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from index.packaged_models import installed
-from index.rerank import (
-    RERANK_DEPTH,
-    RERANK_TEXT,
-    RERANK_WEIGHT,
-    RERANKERS,
-    RerankModel,
-    load_reranker,
-    rerank,
-)
+from index.disk import Index
+from index.models.crossencoder import RERANKERS, load_reranker
+from index.models.packaged import installed
 from index.search import Searcher
-from index.second import embedded_texts
-from index.store import Index
+from index.search.rerank import RERANK_DEPTH, RERANK_TEXT, RERANK_WEIGHT, RerankModel, rerank
+from index.search.second import embedded_texts
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, FakeEncoder
@@ -211,7 +204,7 @@ def test_packaged_cross_encoder_scores_the_answer_highest() -> None:
     scores = loaded.scorer.score(question, passages)
     assert scores.shape == (4,) and scores.dtype == np.float32
     assert int(np.argmax(scores)) == 1 and scores[1] > 0 > scores[0]
-    # scored one pair per run (index.rerank.BATCH_SIZE), a pair's score does not depend on
+    # scored one pair per run (index.search.rerank.BATCH_SIZE), a pair's score does not depend on
     # what else is scored with it
     alone = loaded.scorer.score(question, passages[1:2])
     np.testing.assert_allclose(alone[0], scores[1], rtol=1e-5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.search import BASE_MODES, Searcher
+from index.search.searcher import BASE_MODES, Searcher
 
 
 @pytest.mark.parametrize("mode", BASE_MODES)

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from index import split_models
+from index.disk import BuildSettings, Index
 from index.documents import Document
+from index.models import split as split_models
 from index.search import Searcher
-from index.second import (
+from index.search.second import (
     ENSEMBLE_FUSION,
     ENSEMBLE_WEIGHTS,
     RESCORE_DEPTH,
@@ -27,7 +28,6 @@ from index.second import (
     rescore,
     second_ranking,
 )
-from index.store import BuildSettings, Index
 from index.stores.model import rank_candidates
 from service.app import create_app
 from service.settings import Settings
@@ -82,7 +82,7 @@ def test_vectors_cached_and_only_new_text_embedded(fake_index: Index, tmp_path: 
 def test_long_embedding_is_checkpointed(
     fake_index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import index.second as second
+    import index.search.second as second
 
     class Stops(FakeEncoder):
         def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -167,7 +167,7 @@ def test_second_ranking_top_depth_within_rows() -> None:
 
 
 def test_rank_candidates_fuses_extra_rankings_hand_computed() -> None:
-    from index.fusion import minmax
+    from index.retrieval.fusion import minmax
 
     # dense {1: 0.9, 2: 0.5} -> {1: 1, 2: 0}; lexical {2: 8, 3: 4} -> {2: 1, 3: 0};
     # extra {3: 0.8, 4: 0.2} -> {3: 1, 4: 0}, weight 2: 1 -> 1, 2 -> 1, 3 -> 2, 4 -> 0
@@ -189,7 +189,7 @@ def test_ensemble_mode_fuses_three_retrievers(rescore_searcher: Searcher) -> Non
         assert set(hit.scores) == {"dense", "lexical", "second"}
         assert -1.0 <= hit.scores["second"] <= 1.0
     # with the second model's weight at 0 the ranking is the hybrid's, fused the same way
-    import index.search as search
+    import index.search.searcher as search
 
     first, lexical, _ = ENSEMBLE_WEIGHTS
     original = search.ENSEMBLE_WEIGHTS
@@ -309,8 +309,8 @@ MPNET_INSTALLED = importlib.util.find_spec("onnxruntime") is not None and (
 @pytest.mark.skipif(not MPNET_INSTALLED, reason="all-mpnet-base-v2 parts not installed")
 def test_mpnet_onnx_matches_torch(tmp_path_factory: pytest.TempPathFactory) -> None:
     """MPNet has no token_type_ids: the ONNX export must still match sentence-transformers."""
-    from index.dense import SentenceTransformerEncoder
-    from index.encoders import load_encoder
+    from index.models.encoder import SentenceTransformerEncoder
+    from index.models.encoders import load_encoder
 
     cache = tmp_path_factory.mktemp("mpnet")
     onnx = load_encoder("all-mpnet-base-v2", "onnx", cache, threads=1)

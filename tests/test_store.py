@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from index.build import is_current, update_index
-from index.documents import load_documents
-from index.store import (
+from index.disk import (
     SCHEMA_VERSION,
     BuildSettings,
     Index,
@@ -21,6 +20,7 @@ from index.store import (
     remove_leftovers,
     writer_lock,
 )
+from index.documents import load_documents
 from tests.conftest import FakeEncoder
 
 

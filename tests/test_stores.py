@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
+from index.disk import BuildSettings, Index
 from index.documents import make_document
-from index.search import BASE_MODES, Searcher
-from index.store import BuildSettings, Index
+from index.search.searcher import BASE_MODES, Searcher
 from index.stores import StoreConfig, StoreQuery, open_store, sync_store
 from index.stores.embedded import EmbeddedStore, records_of
 from index.stores.qdrant import QdrantStore
@@ -123,7 +123,7 @@ def quoted(index: Index) -> list:  # type: ignore[type-arg]
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
     index = small_index(CORPUS)
     if request.param == "faiss":
-        from index.store import write_index
+        from index.disk import write_index
 
         path = write_index(tmp_path, index)
         store: object = EmbeddedStore(replace(index, path=path), root=tmp_path)
@@ -134,7 +134,7 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object
 
 
 def query(text: str, **options: object) -> StoreQuery:
-    from index.fusion import rrf
+    from index.retrieval.fusion import rrf
 
     vector = FakeEncoder().encode([text])[0]
     fields: dict[str, object] = {"vector": vector, "lexical": True, "k": 5, "depth": 100}
@@ -210,7 +210,7 @@ def test_settings_select_the_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 
 def test_hnsw_above_threshold(fake_index: Index) -> None:
-    from index.dense import DenseIndex
+    from index.retrieval.dense import DenseIndex
 
     vectors = fake_index.dense.vectors()
     assert DenseIndex.from_vectors(vectors).kind == "flat"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from index.disk import Index
+from index.retrieval.units import best_unit_ranking, segment_max
 from index.search import Searcher
-from index.store import Index
-from index.units import best_unit_ranking, segment_max
 from tests.conftest import FakeEncoder
 
 
@@ -73,7 +73,7 @@ def test_profile_reports_the_unit_weight(fake_index: Index) -> None:
 
 def test_qdrant_mixes_the_same_units_as_the_embedded_store(fake_index: Index) -> None:
     """Both stores read each candidate's sentences and its document's title."""
-    from index.fusion import minmax
+    from index.retrieval.fusion import minmax
     from index.stores import StoreQuery, sync_store
     from index.stores.embedded import EmbeddedStore
     from tests.test_stores import qdrant_store

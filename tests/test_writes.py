@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import update_index
+from index.disk import BuildSettings, read_index
 from index.documents import load_documents
 from index.search import Searcher
-from index.store import BuildSettings, read_index
 from service.app import create_app
 from service.indexing import open_index
 from service.settings import Settings

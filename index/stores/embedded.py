@@ -1,4 +1,4 @@
-"""The embedded default store: FAISS + BM25 in memory, files as index/store.py writes them."""
+"""The embedded default store: FAISS + BM25 in memory, files as index/disk.py writes them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.lexical import top_k
+from index.disk import Index, write_index
 from index.quotes.links import quotes_by_passage, speaker_contexts
-from index.store import Index, write_index
+from index.retrieval.lexical import top_k
+from index.retrieval.units import best_unit_ranking, segment_max
 from index.stores.model import (
     DocumentRecord,
     QuoteRow,
@@ -21,7 +22,6 @@ from index.stores.model import (
     rank_candidates,
     speakers_of,
 )
-from index.units import best_unit_ranking, segment_max
 
 
 class EmbeddedStore:

@@ -9,8 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.documents import Document
-from index.fusion import Fuser
 from index.passages import Passage
+from index.retrieval.fusion import Fuser
 
 QuoteRow = Mapping[str, Any]
 """A quote in its JSON shape (DESIGN.md `Quote`, with `passage_id`); kept verbatim."""
@@ -47,7 +47,7 @@ class StoreQuery:
     `depth` candidates are taken from each retriever, fused with `fuse`, and the best `k`
     returned. `doc_ids` and `speaker` restrict the passages searched (None: no filter).
     With `unit_weight` > 0 and unit vectors stored, the dense scores of every candidate
-    are mixed with its best unit's (index.units). `extra` holds more retrievers'
+    are mixed with its best unit's (index.retrieval.units). `extra` holds more retrievers'
     candidates (a second dense model's cosines), keyed by passage row in the catalogue's
     order, fused after dense and lexical with `extra_weights`; only stores whose
     `extra_rankings` is True accept them.

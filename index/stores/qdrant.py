@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.lexical import bm25_document_weights, bm25_query_weights, tokenize
 from index.passages import Passage
+from index.retrieval.lexical import bm25_document_weights, bm25_query_weights, tokenize
+from index.retrieval.units import best_unit_ranking
 from index.stores.model import (
     DocumentRecord,
     StoredHit,
@@ -20,7 +21,6 @@ from index.stores.model import (
     rank_candidates,
     speakers_of,
 )
-from index.units import best_unit_ranking
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
@@ -100,7 +100,7 @@ class QdrantStore:
                 vectors["title"] = qm.VectorParams(
                     size=self.dimension,
                     distance=qm.Distance.DOT,
-                    hnsw_config=qm.HnswConfigDiff(m=0),  # read back for index.units
+                    hnsw_config=qm.HnswConfigDiff(m=0),  # read back for index.retrieval.units
                     on_disk=True,
                 )
             self.client.create_collection(
@@ -267,7 +267,7 @@ class QdrantStore:
     def _best_units(
         self, query: StoreQuery, keys: list[int], ids: dict[int, str]
     ) -> dict[int, float]:
-        """The dense ranking with each candidate's best unit mixed in (index.units)."""
+        """The dense ranking with each candidate's best unit mixed in (index.retrieval.units)."""
         assert query.vector is not None
         points = {
             str(p.id): p.vector if isinstance(p.vector, dict) else {}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.store import Index
+from index.disk import Index
 from index.stores.embedded import EmbeddedStore, records_of
 from index.stores.model import PassageStore
 

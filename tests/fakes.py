@@ -1,4 +1,4 @@
-"""A deterministic hashing encoder for tests and fault drills (SAYSO_MODEL=fake-hash-encoder)."""
+"""Test doubles: a deterministic hashing encoder (SAYSO_MODEL=python:tests.fakes:HashEncoder)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-HASH_MODEL = "fake-hash-encoder"
-"""The model name that selects HashEncoder; not a real model and not for production."""
+HASH_MODEL = "python:tests.fakes:HashEncoder"
+"""The model name that selects HashEncoder through the encoder registry's plugin form."""
 
 
 class HashEncoder:

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from index.build import Progress, embed, indexed_text
-from index.dense import Encoder
-from index.fusion import scale_minmax
+from index.disk import Index
+from index.models.encoder import Encoder
 from index.quotes.links import speaker_contexts
-from index.store import Index
+from index.retrieval.fusion import scale_minmax
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from index.fusion import rrf
+from index.retrieval.fusion import rrf
 
 if TYPE_CHECKING:
     from index.search import Hit, Searcher

@@ -10,14 +10,16 @@ from typing import Any
 
 import numpy as np
 
-from index.confidence import Answerability, confidence
-from index.dense import Encoder, encode_queries
-from index.feedback import ROCCHIO_BETA, ROCCHIO_DOCS, rocchio
-from index.fusion import get_fuser
+from index.disk import Index
+from index.models.encoder import Encoder, encode_queries
 from index.passages import Passage, Span
 from index.quotes.links import quotes_by_passage
 from index.quotes.model import Quote
-from index.quotes.ranking import (
+from index.retrieval.confidence import Answerability, confidence
+from index.retrieval.feedback import ROCCHIO_BETA, ROCCHIO_DOCS, rocchio
+from index.retrieval.fusion import get_fuser
+from index.retrieval.units import UNIT_WEIGHT
+from index.search.quotes import (
     QuoteScorer,
     ScoredQuote,
     named_speakers,
@@ -25,8 +27,8 @@ from index.quotes.ranking import (
     speaker_filter,
     speaker_tokens,
 )
-from index.rerank import RERANK_TEXT, RerankModel, rerank
-from index.second import (
+from index.search.rerank import RERANK_TEXT, RerankModel, rerank
+from index.search.second import (
     ENSEMBLE_FEEDBACK,
     ENSEMBLE_FUSION,
     ENSEMBLE_WEIGHTS,
@@ -38,10 +40,8 @@ from index.second import (
     second_ranking,
     second_scores,
 )
-from index.store import Index
 from index.stores.embedded import EmbeddedStore
 from index.stores.model import PassageStore, StoredHit, StoreQuery
-from index.units import UNIT_WEIGHT
 
 BASE_MODES = ("hybrid", "dense", "lexical", "quality")
 """The modes every searcher runs; MODES adds those that need an extra model."""
@@ -50,10 +50,10 @@ SECOND_MODES = ("rescore", "ensemble")
 MODES = (*BASE_MODES, *SECOND_MODES, "rerank")
 """`quality`: hybrid with QUALITY_FUSION and Rocchio feedback on the question vector (a
 second store search); `rescore`: hybrid, then its best RESCORE_DEPTH passages re-ordered
-with a second dense model (SAYSO_SECOND_MODEL, index.second); `ensemble`: BM25, the first
+with a second dense model (SAYSO_SECOND_MODEL, index.search.second); `ensemble`: BM25, the first
 and the second model as three retrievers over every passage, fused with ENSEMBLE_FUSION
 and ENSEMBLE_WEIGHTS (an embedded store only); `rerank`: hybrid, then its best
-RERANK_DEPTH passages re-ordered with a cross-encoder (SAYSO_RERANKER, index.rerank); see
+RERANK_DEPTH passages re-ordered with a cross-encoder (SAYSO_RERANKER, index.search.rerank); see
 CHANGELOG "Retrieval quality experiments", "bge-small as a second model" and
 "Cross-encoder reranker"."""
 NEEDS = {
@@ -83,7 +83,7 @@ class Hit:
 @dataclass(frozen=True)
 class SearchResult:
     """Ranked passages, and the quotes they hold ranked for the question (see
-    index.quotes.ranking: speakers the question names first, then by relevance)."""
+    index.search.quotes: speakers the question names first, then by relevance)."""
 
     question: str
     mode: str
@@ -138,7 +138,7 @@ class Searcher:
         self.second = second
         self._second_vectors = second.vectors(index) if second is not None else None
         self.reranker = reranker
-        # What the cross-encoder reads for each passage (index.rerank.RERANK_TEXT).
+        # What the cross-encoder reads for each passage (index.search.rerank.RERANK_TEXT).
         self._rerank_texts = (
             dict(zip(self._rows, embedded_texts(index), strict=True))
             if reranker is not None and RERANK_TEXT == "embedded"
@@ -394,7 +394,7 @@ class Searcher:
         return np.array(sorted(rows or ()), dtype=np.int64)
 
     def _rescore(self, question: str, stored: list[StoredHit]) -> list[StoredHit]:
-        """The first stage's hits re-ordered with the second model (index.second.rescore)."""
+        """The first stage's hits re-ordered with the second model (index.search.second.rescore)."""
         assert self.second is not None and self._second_vectors is not None
         query = encode_queries(self.second.encoder, [question])[0]
         rows = [self._rows[h.passage.id] for h in stored]
@@ -420,7 +420,7 @@ class Searcher:
         return 0
 
     def _rerank(self, question: str, stored: list[StoredHit]) -> list[StoredHit]:
-        """The first stage's hits re-ordered with the cross-encoder (index.rerank.rerank)."""
+        """The first stage's hits re-ordered with the cross-encoder (index.search.rerank.rerank)."""
         model = self.reranker
         assert model is not None
         head = stored[: model.depth]

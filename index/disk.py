@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from index.dense import DenseIndex
 from index.documents import Document
-from index.lexical import LexicalIndex
 from index.passages import Passage
 from index.quotes.model import RULES_VERSION, Quote
+from index.retrieval.dense import DenseIndex
+from index.retrieval.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
 

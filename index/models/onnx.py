@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from index.dense import BATCH_SIZE, normalise
+from index.models.encoder import BATCH_SIZE, normalise
 
 log = logging.getLogger(__name__)
 

