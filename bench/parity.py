@@ -82,8 +82,9 @@ def main() -> None:
     from index.disk import BuildSettings
     from index.documents import load_documents
     from index.models.encoder import SentenceTransformerEncoder
-    from index.search.searcher import MODES, Searcher
-    from index.stores import StoreConfig, open_store, sync_store
+    from index.search.searcher import MODES
+    from service import wiring
+    from service.settings import Settings
 
     encoder = SentenceTransformerEncoder()
     index = update_index(args.index, load_documents(ROOT / "seeds"), BuildSettings(), encoder)
@@ -91,11 +92,12 @@ def main() -> None:
         json.loads(line)
         for line in (ROOT / "evals/data/dev_questions.jsonl").read_text().splitlines()
     ]
-    qdrant = open_store(StoreConfig(name="qdrant", location=":memory:"), index)
-    sync_store(qdrant, index)
     searchers = {
-        "faiss": Searcher(index, encoder),
-        "qdrant": Searcher(index, encoder, store=qdrant),
+        name: wiring.searcher(index, encoder, Settings(**config), sync=True)
+        for name, config in {
+            "faiss": {"index_dir": args.index},
+            "qdrant": {"index_dir": args.index, "store": "qdrant", "store_location": ":memory:"},
+        }.items()
     }
     print(f"{len(questions)} questions, {len(index.passages)} passages")
     print(

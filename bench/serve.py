@@ -119,7 +119,7 @@ def concurrent(base: str, qs: list[str], workers: int, per_worker: int) -> dict[
 
 
 def floor_ms(qs: list[str], passes: int) -> float:
-    from service.cli import load_encoder
+    from service.cli.common import load_encoder
     from service.settings import Settings
 
     encoder = load_encoder(Settings())
@@ -140,7 +140,8 @@ def build_throughput(docs: int) -> float:
         return float("nan")
     from index.build import build_index
     from index.documents import make_document
-    from service.cli import load_encoder
+    from service import wiring
+    from service.cli.common import load_encoder
     from service.settings import Settings
 
     settings = Settings()
@@ -149,7 +150,7 @@ def build_throughput(docs: int) -> float:
     encoder = load_encoder(settings)
     began = time.perf_counter()
     # Embedding and BM25 only: quote extraction (spaCy) has its own number in CHANGELOG.md.
-    build = replace(settings.build_settings(), quotes=False)
+    build = replace(wiring.build_settings(settings), quotes=False)
     index = build_index(documents, build, encoder)
     return len(index.passages) / (time.perf_counter() - began)
 

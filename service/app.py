@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,6 +18,7 @@ from index.updates import IndexHolder
 from service.chat import router as chat_router
 from service.deps import require_reader
 from service.errors import install_error_handlers
+from service.indexing import load_searcher
 from service.limits import BodySizeLimit, RateLimit
 from service.page import install_page
 from service.routes import router
@@ -25,30 +26,7 @@ from service.settings import Settings
 from service.telemetry import Metrics, RequestTelemetry
 from service.writes import router as write_router
 
-if TYPE_CHECKING:
-    from index.disk import Index
-    from index.models.encoder import Encoder
-    from index.stores import PassageStore
-
 log = logging.getLogger(__name__)
-
-
-def load_searcher(settings: Settings) -> Searcher:
-    """Load the encoder and the live index named by `settings` (raises IndexStoreError).
-
-    With SAYSO_REBUILD_ON_ERROR, an index that cannot be loaded is rebuilt from the seeds.
-    """
-    from index.disk import IndexStoreError, read_index
-    from service.indexing import open_index
-
-    encoder = settings.make_encoder()
-    try:
-        index = read_index(settings.index_dir, model=settings.model)
-    except IndexStoreError:
-        if not settings.rebuild_on_error:
-            raise
-        index = open_index(settings, encoder, repair=True).index
-    return searcher_for(index, encoder, settings)
 
 
 def serve_searcher(app: FastAPI, settings: Settings, searcher: Searcher) -> None:
@@ -59,40 +37,6 @@ def serve_searcher(app: FastAPI, settings: Settings, searcher: Searcher) -> None
 
     app.state.holder = IndexHolder(settings.index_dir, searcher, on_swap=publish)
     app.state.searcher = searcher
-
-
-def open_configured_store(index: Index, settings: Settings, *, sync: bool = False) -> PassageStore:
-    """The store `settings` selects, over passages embedded like `index`. With `sync`, it
-    is first brought up to date with the index (changed documents only); serving workers
-    do not sync, `sayso build` and `sayso serve` do."""
-    from index.stores import open_store, sync_store
-
-    store = open_store(settings.store_config(), index, settings.index_dir)
-    if sync:
-        written, removed = sync_store(store, index)
-        if written or removed:
-            log.info(
-                "store %s: %d document(s) written, %d removed", settings.store, written, removed
-            )
-    return store
-
-
-def searcher_for(
-    index: Index, encoder: Encoder, settings: Settings, *, sync: bool = False
-) -> Searcher:
-    """A Searcher over `index` whose retrieval runs on the store `settings` selects."""
-    store = open_configured_store(index, settings, sync=sync)
-    second = settings.make_second()
-    reranker = settings.make_reranker()
-    return Searcher(
-        index,
-        encoder,
-        fusion=settings.fusion,
-        store=store,
-        second=second,
-        reranker=reranker,
-        unit_weight=settings.unit_weight,
-    )
 
 
 def _load_in_background(app: FastAPI, settings: Settings) -> threading.Thread:

@@ -23,7 +23,9 @@ from index.disk import (
 )
 from index.documents import Document, load_documents
 from index.models.encoder import Encoder
+from index.search import Searcher
 from index.search.second import passage_vectors
+from service import wiring
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ def open_index(
     """The live index, built first when missing, stale (seeds, model or settings changed) or
     `force`d. A damaged or incompatible index raises IndexStoreError naming the file and the
     fix, unless `repair` (default: SAYSO_REBUILD_ON_ERROR) says to rebuild from the seeds.
-    `encoder` may be None when the caller can load one lazily via `settings.make_encoder()`.
+    `encoder` may be None when the caller can load one lazily via `wiring.encoder(settings)`.
     """
     repair = settings.rebuild_on_error if repair is None else repair
     root = settings.index_dir
@@ -76,19 +78,34 @@ def open_index(
             log.warning("rebuilding the index from %s: %s", settings.seeds_dir, exc)
     api = [] if reset else api
     documents = _merge(seeds, api)
-    build = settings.build_settings()
+    build = wiring.build_settings(settings)
     if previous is not None and not force and is_current(root, documents, build):
         remove_leftovers(root)
         return Opened(previous, built=False)
     if encoder is None:
-        encoder = settings.make_encoder()
+        encoder = wiring.encoder(settings)
     index = update_index(
         root, documents, build, encoder, progress=progress, api_documents=[d.id for d in api]
     )
-    second = settings.make_second(root)
+    second = wiring.second_model(settings, root)
     if second is not None:  # embed now so the first search does not pay for it
         passage_vectors(index, second.encoder, second.name, root, progress=progress)
     return Opened(index, built=True)
+
+
+def load_searcher(settings: Settings) -> Searcher:
+    """Load the encoder and the live index named by `settings` (raises IndexStoreError).
+
+    With SAYSO_REBUILD_ON_ERROR, an index that cannot be loaded is rebuilt from the seeds.
+    """
+    loaded_encoder = wiring.encoder(settings)
+    try:
+        index = read_index(settings.index_dir, model=settings.model)
+    except IndexStoreError:
+        if not settings.rebuild_on_error:
+            raise
+        index = open_index(settings, loaded_encoder, repair=True).index
+    return wiring.searcher(index, loaded_encoder, settings)
 
 
 def _api_documents(index: Index) -> list[Document]:

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-if TYPE_CHECKING:
-    # Imported where used: `sayso --help` and the settings must not pay for numpy and faiss.
-    from index.disk import BuildSettings
-    from index.models.encoder import Encoder
-    from index.search.rerank import RerankModel
-    from index.search.second import SecondModel
-    from index.stores.registry import StoreConfig
 
 Mode = Literal["hybrid", "dense", "lexical", "quality", "rescore", "ensemble", "rerank"]
 
@@ -170,67 +162,3 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
-
-    def make_encoder(self) -> Encoder:
-        """The configured encoder (loads the model; exports it to ONNX on first use)."""
-        from index.models.encoders import load_encoder
-
-        return load_encoder(
-            self.model,
-            self.encoder,
-            self.models_dir / _slug(self.model),
-            threads=self.encoder_threads or None,
-        )
-
-    def make_second(self, root: Path | None = None) -> SecondModel | None:
-        """The second model over the index under `root` (default: index_dir), or None when
-        SAYSO_SECOND_MODEL is unset. Loads its encoder (exported to ONNX on first use)."""
-        if not self.second_model:
-            return None
-        from index.models.encoders import load_encoder
-        from index.search.second import SecondModel
-
-        # fp32 always: int8 recipe 2 is measured on MiniLM only, and the second model's
-        # cached passage vectors must not change precision with SAYSO_ENCODER. (A packaged
-        # model, bge-small-en-v1.5, runs its package's own int8 file on any backend.)
-        backend = "torch" if self.encoder == "torch" else "onnx"
-        encoder = load_encoder(
-            self.second_model,
-            backend,
-            self.models_dir / _slug(self.second_model),
-            threads=self.encoder_threads or None,
-        )
-        return SecondModel(self.second_model, encoder, root or self.index_dir)
-
-    def make_reranker(self) -> RerankModel | None:
-        """The cross-encoder of mode `rerank` (loaded now), or None when SAYSO_RERANKER is unset."""
-        if not self.reranker:
-            return None
-        from index.models.crossencoder import load_reranker
-        from index.search.rerank import RerankModel
-
-        scorer = load_reranker(self.reranker, threads=self.encoder_threads or None)
-        return RerankModel(self.reranker, scorer, self.rerank_depth, self.rerank_weight)
-
-    def build_settings(self) -> BuildSettings:
-        from index.disk import BuildSettings
-
-        return BuildSettings(
-            model=self.model,
-            quantized=self.encoder == "onnx-int8",
-            max_words=self.max_words,
-            dense_exact_max=self.dense_exact_max,
-            speaker_context=self.speaker_context,
-        )
-
-    def store_config(self) -> StoreConfig:
-        from index.stores.registry import StoreConfig
-
-        return StoreConfig(
-            name=self.store, location=self.store_location, collection=self.store_collection
-        )
-
-
-def _slug(model: str) -> str:
-    """A directory name for a model name or path."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in model.strip("/")) or "model"

@@ -18,8 +18,7 @@ from index.disk import SCHEMA_VERSION, IndexStoreError, current_version, read_in
 from index.documents import make_document
 from index.search import Searcher
 from service import cli
-from service.app import load_searcher
-from service.indexing import open_index
+from service.indexing import load_searcher, open_index
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, ROOT, SEED_ID, FakeEncoder
 
@@ -105,8 +104,7 @@ def test_an_older_schema_is_rebuilt_keeping_api_documents(settings: Settings) ->
     assert read_index(settings.index_dir).manifest.api_documents == ["harbour-story"]
 
 
-def test_serve_refuses_in_one_line(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "load_encoder", lambda _: FakeEncoder())
+def test_serve_refuses_in_one_line(settings: Settings) -> None:
     damage(settings.index_dir, "passages")
     env = {
         "SAYSO_INDEX_DIR": str(settings.index_dir),

@@ -15,6 +15,7 @@ from index.models.packaged import installed
 from index.search import Searcher
 from index.search.rerank import RERANK_DEPTH, RERANK_TEXT, RERANK_WEIGHT, RerankModel, rerank
 from index.search.second import embedded_texts
+from service import wiring
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, FakeEncoder
@@ -175,7 +176,7 @@ def test_http_rerank_and_readyz(rerank_searcher: Searcher) -> None:
 
 def test_settings_without_reranker_load_nothing() -> None:
     settings = Settings(model=FAKE_MODEL)
-    assert settings.make_reranker() is None
+    assert wiring.reranker(settings) is None
     # the settings' defaults are the library's (settings stay import-light, so they repeat them)
     assert (settings.rerank_depth, settings.rerank_weight) == (RERANK_DEPTH, RERANK_WEIGHT)
 
@@ -191,7 +192,7 @@ def test_unknown_reranker_names_the_choices(tmp_path: Path) -> None:
 )
 def test_packaged_cross_encoder_scores_the_answer_highest() -> None:
     settings = Settings(model=FAKE_MODEL, reranker=CROSS_ENCODER, rerank_depth=5)
-    loaded = settings.make_reranker()
+    loaded = wiring.reranker(settings)
     assert loaded is not None and loaded.name == CROSS_ENCODER and loaded.depth == 5
     question = "Who heads the Chinese Academy of Macroeconomic Research?"
     passages = [

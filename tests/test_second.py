@@ -29,6 +29,7 @@ from index.search.second import (
     second_ranking,
 )
 from index.stores.model import rank_candidates
+from service import wiring
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, FakeEncoder
@@ -257,12 +258,12 @@ def test_http_ensemble_unavailable_and_available(
 
 
 def test_settings_without_second_model_load_nothing() -> None:
-    assert Settings(model=FAKE_MODEL).make_second() is None
+    assert wiring.second_model(Settings(model=FAKE_MODEL)) is None
 
 
 def test_settings_second_model_builds_a_second(tmp_path: Path) -> None:
     settings = Settings(model=FAKE_MODEL, second_model=FAKE_MODEL, index_dir=tmp_path)
-    second = settings.make_second()
+    second = wiring.second_model(settings)
     assert second is not None and second.name == FAKE_MODEL and second.root == tmp_path
 
 
@@ -326,7 +327,7 @@ def test_load_searcher_wires_the_second_model(
 ) -> None:
     """SAYSO_SECOND_MODEL through the service's loader: rescore offered, vectors cached."""
     from index.build import update_index
-    from service.app import load_searcher
+    from service.indexing import load_searcher
 
     update_index(tmp_path, seed_documents, fake_settings, FakeEncoder())
     settings = Settings(model=FAKE_MODEL, second_model=FAKE_MODEL, index_dir=tmp_path)

@@ -16,6 +16,8 @@ from index.search.searcher import BASE_MODES, Searcher
 from index.stores import StoreConfig, StoreQuery, open_store, sync_store
 from index.stores.embedded import EmbeddedStore, records_of
 from index.stores.qdrant import QdrantStore
+from service import wiring
+from service.settings import Settings
 from tests.conftest import ROOT, FakeEncoder
 
 QUESTIONS = [
@@ -198,11 +200,9 @@ def test_unknown_store_lists_choices(fake_index: Index) -> None:
 
 
 def test_settings_select_the_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from service.settings import Settings
-
     monkeypatch.setenv("SAYSO_STORE", "qdrant")
     monkeypatch.setenv("SAYSO_STORE_LOCATION", str(tmp_path / "q"))
-    config = Settings().store_config()
+    config = wiring.store_config(Settings())
     assert (config.name, config.location) == ("qdrant", str(tmp_path / "q"))
     monkeypatch.setenv("SAYSO_STORE", "cassandra")
     with pytest.raises(ValueError, match="faiss"):

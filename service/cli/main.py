@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from service.cli_eval import eval_app
-from service.settings import Settings
+from service.cli.common import (
+    PendingEncoder,
+    UserError,
+    configure_logging,
+    ensure,
+    ensure_index,
+    load_encoder,
+    settings_from,
+    user_errors,
+)
+from service.cli.evals import eval_app
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from index.disk import Index
-    from index.models.encoder import Encoder
+    pass
 
 app = typer.Typer(
     name="sayso",
@@ -42,134 +43,6 @@ ModelOpt = Annotated[
 ]
 
 
-class UserError(Exception):
-    """A mistake the user can fix; printed as one line, exit code 1."""
-
-
-def settings_from(**overrides: Any) -> Settings:
-    """Settings from SAYSO_* variables, with the flags that were given taking precedence."""
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    from pydantic import ValidationError
-
-    from index.disk import IndexStoreError
-    from index.documents import DocumentError
-
-    try:
-        yield
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        typer.secho(f"error: {where}: {first['msg']}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
-    except (UserError, DocumentError, IndexStoreError, ValueError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
-
-
-def load_encoder(settings: Settings) -> Encoder:
-    return settings.make_encoder()
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=not sys.stderr.isatty(),
-    ) as progress:
-        task = progress.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield update
-
-
-def ensure_index(
-    settings: Settings,
-    encoder: Encoder | None = None,
-    *,
-    force: bool = False,
-    repair: bool | None = None,
-    reset: bool = False,
-) -> Index:
-    """The live index, (re)built first when missing, stale or `force`d (see service.indexing)."""
-    return _ensure(settings, encoder, force=force, repair=repair, reset=reset)[0]
-
-
-def _ensure(
-    settings: Settings,
-    encoder: Encoder | None,
-    *,
-    force: bool = False,
-    repair: bool | None = None,
-    reset: bool = False,
-) -> tuple[Index, bool]:
-    from service.indexing import open_index
-
-    with progress_bar("Embedding") as update:
-        opened = open_index(
-            settings,
-            encoder or _PendingEncoder(settings),
-            force=force,
-            repair=repair,
-            reset=reset,
-            progress=update,
-        )
-    if opened.built:
-        index = opened.index
-        typer.echo(
-            f"Indexed {index.manifest.documents} document(s), {index.manifest.passages} "
-            f"passages into {index.path}",
-            err=True,
-        )
-    return opened.index, opened.built
-
-
-class _PendingEncoder:
-    """The configured encoder, loaded on first use, or at once in a background thread
-    (`start=True`) so that loading the model overlaps with loading the index."""
-
-    def __init__(self, settings: Settings, *, start: bool = False) -> None:
-        self._settings = settings
-        self._encoder: Encoder | None = None
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-        if start:
-            self._thread = threading.Thread(target=self._load, name="sayso-encoder", daemon=True)
-            self._thread.start()
-
-    def _load(self) -> None:
-        try:
-            self._encoder = load_encoder(self._settings)
-        except BaseException as exc:  # re-raised in the caller's thread by get()
-            self._error = exc
-
-    def get(self) -> Encoder:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        elif self._encoder is None and self._error is None:
-            self._load()
-        if self._error is not None:
-            raise self._error
-        assert self._encoder is not None
-        return self._encoder
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return self.get().encode(texts)
-
-
 @app.command()
 def build(
     seeds: SeedsOpt = None,
@@ -188,11 +61,11 @@ def build(
     --reset; a damaged index is rebuilt from the seeds. The selected store (SAYSO_STORE)
     is brought up to date.
     """
-    from service.app import open_configured_store
+    from service import wiring
 
     with user_errors():
         settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
-        open_configured_store(ensure_index(settings, repair=True, reset=reset), settings, sync=True)
+        wiring.open_store(ensure_index(settings, repair=True, reset=reset), settings, sync=True)
 
 
 @app.command()
@@ -214,7 +87,7 @@ def ask(
 ) -> None:
     """Answer a question in-process (builds the index first if needed)."""
     from index.search.searcher import check_mode, result_rows
-    from service.app import searcher_for
+    from service import wiring
 
     with user_errors():
         settings = settings_from(seeds_dir=seeds, index_dir=index, model=model, mode=mode)
@@ -223,7 +96,7 @@ def ask(
         check_mode(settings.mode)
         encoder = load_encoder(settings)
         loaded = ensure_index(settings, encoder)
-        result = searcher_for(loaded, encoder, settings, sync=True).search(
+        result = wiring.searcher(loaded, encoder, settings, sync=True).search(
             question, k=k, mode=settings.mode
         )
     rows = result_rows(result, loaded)
@@ -300,16 +173,17 @@ def serve(
     """Build the index if missing or stale, then serve the HTTP API."""
     import uvicorn
 
-    from service.app import create_app, searcher_for
+    from service import wiring
+    from service.app import create_app
 
     with user_errors():
         settings = settings_from(
             host=host, port=port, seeds_dir=seeds, index_dir=index, model=model
         )
         configure_logging(settings.log_level)
-        pending = _PendingEncoder(settings, start=True)
-        loaded, built = _ensure(settings, pending)
-        searcher = searcher_for(loaded, pending.get(), settings, sync=True)
+        pending = PendingEncoder(settings, start=True)
+        loaded, built = ensure(settings, pending)
+        searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
     typer.echo(f"sayso serving on http://{settings.host}:{settings.port}", err=True)
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT before the process exits.
     uvicorn.run(
@@ -319,16 +193,6 @@ def serve(
         log_level=settings.log_level,
         access_log=False,  # replaced by sayso.access: one JSON line per request
     )
-
-
-def configure_logging(level: str) -> None:
-    """Plain lines for the service's own logs; bare JSON lines for the access log."""
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    access = logging.getLogger("sayso.access")
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access.addHandler(handler)
-    access.propagate = False
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
+from service.cli import common as cli
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ def _corpus_index(dataset: Dataset, settings: Settings, root: Path, max_words: i
     """The index of `dataset.documents` under `root`, built (with a progress bar) unless current."""
     from index.build import is_current, update_index
     from index.disk import BuildSettings, read_index
-    from service import cli
 
     assert dataset.documents is not None
     build = BuildSettings(
@@ -69,8 +69,7 @@ def _local(
 ) -> tuple[Retriever, dict[str, str] | None, int]:
     """An in-process retriever, the passages judged for a question file, and the fan-out."""
     from evals.retrieval import LocalRetriever
-    from index.search import Searcher
-    from service import cli
+    from service import wiring
 
     encoder = None
     if dataset.documents is not None:
@@ -88,16 +87,7 @@ def _local(
     fanout = min(DOC_FANOUT, max(per_doc.values(), default=1))
     passages = {p.id: p.text for p in loaded.passages} if dataset.kind == "questions" else None
     # The index root the second model's vectors are cached under (None: no second model).
-    second = settings.make_second(loaded.path.parent.parent)
-    reranker = settings.make_reranker()
-    searcher = Searcher(
-        loaded,
-        encoder,
-        fusion=settings.fusion,
-        second=second,
-        reranker=reranker,
-        unit_weight=settings.unit_weight,
-    )
+    searcher = wiring.searcher(loaded, encoder, settings, sync=True, root=loaded.path.parent.parent)
     return LocalRetriever(searcher), passages, fanout
 
 
@@ -163,7 +153,6 @@ def run(
     from evals.retrieval import HttpRetriever, RetrievalError
     from evals.runs import run_paths, write_run
     from index.search.searcher import check_mode
-    from service import cli
 
     with cli.user_errors():
         try:
@@ -232,7 +221,6 @@ def run(
 
 
 def _read_baseline(path: Path) -> dict[str, Any]:
-    from service import cli
 
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
@@ -260,6 +248,47 @@ def _print_summary(payload: dict[str, Any]) -> None:
         typer.echo(f"{name:<10}{cells}")
 
 
+@eval_app.command("conversations")
+def conversations(
+    data: Annotated[
+        Path, typer.Option("--data", help="Conversations (.jsonl: messages, answers)")
+    ] = Path("evals/data/conversations.jsonl"),
+    seeds: Annotated[
+        Optional[Path], typer.Option("--seeds", help="Articles to index [env: SAYSO_SEEDS_DIR]")
+    ] = None,
+    index: Annotated[
+        Optional[Path], typer.Option("--index", help="Index directory [env: SAYSO_INDEX_DIR]")
+    ] = None,
+) -> None:
+    """Hit@1 / Hit@3 of each conversation's final turn, under each query-rewriting strategy."""
+    from evals.conversations import STRATEGIES, evaluate
+    from service import wiring
+
+    with cli.user_errors():
+        settings = cli.settings_from(seeds_dir=seeds, index_dir=index)
+        try:
+            lines = data.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise cli.UserError(f"cannot read {data}: {exc.strerror}") from None
+        rows = []
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise cli.UserError(f"{data}:{number}: not JSON ({exc.msg})") from None
+        encoder = cli.load_encoder(settings)
+        searcher = wiring.searcher(
+            cli.ensure_index(settings, encoder), encoder, settings, sync=True
+        )
+        typer.echo(f"{len(rows)} conversations, final turn, hybrid, k=3")
+        typer.echo(f"{'strategy':28} {'Hit@1':>6} {'Hit@3':>6}  misses@1")
+        for name, strategy in STRATEGIES.items():
+            score = evaluate(searcher, rows, strategy)
+            misses = " ".join(m.removeprefix("conv-") for m in score.misses)
+            typer.echo(f"{name:28} {score.hit1:6.3f} {score.hit3:6.3f}  {misses}")
+
+
 @eval_app.command("quotes")
 def quotes(
     root: Annotated[
@@ -282,7 +311,6 @@ def quotes(
     ] = False,
 ) -> None:
     """Quote-attribution evaluation on PolNeAR (span P/R/F1 and speaker accuracy)."""
-    from service import cli
 
     with cli.user_errors():
         try:

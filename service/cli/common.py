@@ -1,0 +1,160 @@
+"""What the commands share: settings from flags, one-line user errors, progress, the index."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from index.disk import Index
+    from index.models.encoder import Encoder
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line, exit code 1."""
+
+
+def settings_from(**overrides: Any) -> Settings:
+    """Settings from SAYSO_* variables, with the flags that were given taking precedence."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    from pydantic import ValidationError
+
+    from index.disk import IndexStoreError
+    from index.documents import DocumentError
+
+    try:
+        yield
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        typer.secho(f"error: {where}: {first['msg']}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    except (UserError, DocumentError, IndexStoreError, ValueError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+
+
+def load_encoder(settings: Settings) -> Encoder:
+    from service import wiring
+
+    return wiring.encoder(settings)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def ensure_index(
+    settings: Settings,
+    encoder: Encoder | None = None,
+    *,
+    force: bool = False,
+    repair: bool | None = None,
+    reset: bool = False,
+) -> Index:
+    """The live index, (re)built first when missing, stale or `force`d (see service.indexing)."""
+    return ensure(settings, encoder, force=force, repair=repair, reset=reset)[0]
+
+
+def ensure(
+    settings: Settings,
+    encoder: Encoder | None,
+    *,
+    force: bool = False,
+    repair: bool | None = None,
+    reset: bool = False,
+) -> tuple[Index, bool]:
+    from service.indexing import open_index
+
+    with progress_bar("Embedding") as update:
+        opened = open_index(
+            settings,
+            encoder or PendingEncoder(settings),
+            force=force,
+            repair=repair,
+            reset=reset,
+            progress=update,
+        )
+    if opened.built:
+        index = opened.index
+        typer.echo(
+            f"Indexed {index.manifest.documents} document(s), {index.manifest.passages} "
+            f"passages into {index.path}",
+            err=True,
+        )
+    return opened.index, opened.built
+
+
+class PendingEncoder:
+    """The configured encoder, loaded on first use, or at once in a background thread
+    (`start=True`) so that loading the model overlaps with loading the index."""
+
+    def __init__(self, settings: Settings, *, start: bool = False) -> None:
+        self._settings = settings
+        self._encoder: Encoder | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if start:
+            self._thread = threading.Thread(target=self._load, name="sayso-encoder", daemon=True)
+            self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            self._encoder = load_encoder(self._settings)
+        except BaseException as exc:  # re-raised in the caller's thread by get()
+            self._error = exc
+
+    def get(self) -> Encoder:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        elif self._encoder is None and self._error is None:
+            self._load()
+        if self._error is not None:
+            raise self._error
+        assert self._encoder is not None
+        return self._encoder
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.get().encode(texts)
+
+
+def configure_logging(level: str) -> None:
+    """Plain lines for the service's own logs; bare JSON lines for the access log."""
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    access = logging.getLogger("sayso.access")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.propagate = False

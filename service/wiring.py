@@ -1,0 +1,116 @@
+"""Wiring: settings -> encoders, second models, cross-encoders, stores and searchers.
+
+The one place that turns configuration into working parts; the app, the CLI, the evals
+commands and the benchmarks call it, so every entry point honours the same settings
+(SAYSO_ENCODER, SAYSO_STORE, SAYSO_SECOND_MODEL, SAYSO_RERANKER, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from index.disk import BuildSettings, Index
+from index.models.crossencoder import load_reranker
+from index.models.encoder import Encoder
+from index.models.encoders import load_encoder
+from index.search import Searcher
+from index.search.rerank import RerankModel
+from index.search.second import SecondModel
+from index.stores import PassageStore, StoreConfig, sync_store
+from index.stores import open_store as open_named_store
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def encoder(settings: Settings) -> Encoder:
+    """The configured encoder (loads the model; exports it to ONNX on first use)."""
+    return load_encoder(
+        settings.model,
+        settings.encoder,
+        settings.models_dir / slug(settings.model),
+        threads=settings.encoder_threads or None,
+    )
+
+
+def second_model(settings: Settings, root: Path | None = None) -> SecondModel | None:
+    """The second model over the index under `root` (default: the index directory), or None
+    when SAYSO_SECOND_MODEL is unset. Loads its encoder (exported to ONNX on first use)."""
+    if not settings.second_model:
+        return None
+    # fp32 always: the second model's cached passage vectors must not change precision with
+    # SAYSO_ENCODER. (A packaged model, bge-small-en-v1.5, runs its package's own int8 file.)
+    backend = "torch" if settings.encoder == "torch" else "onnx"
+    loaded = load_encoder(
+        settings.second_model,
+        backend,
+        settings.models_dir / slug(settings.second_model),
+        threads=settings.encoder_threads or None,
+    )
+    return SecondModel(settings.second_model, loaded, root or settings.index_dir)
+
+
+def reranker(settings: Settings) -> RerankModel | None:
+    """The cross-encoder (loaded now), or None when SAYSO_RERANKER is unset."""
+    if not settings.reranker:
+        return None
+    scorer = load_reranker(settings.reranker, threads=settings.encoder_threads or None)
+    return RerankModel(settings.reranker, scorer, settings.rerank_depth, settings.rerank_weight)
+
+
+def build_settings(settings: Settings) -> BuildSettings:
+    """What an index is built with; a change makes the index stale."""
+    return BuildSettings(
+        model=settings.model,
+        quantized=settings.encoder == "onnx-int8",
+        max_words=settings.max_words,
+        dense_exact_max=settings.dense_exact_max,
+        speaker_context=settings.speaker_context,
+    )
+
+
+def store_config(settings: Settings) -> StoreConfig:
+    return StoreConfig(
+        name=settings.store, location=settings.store_location, collection=settings.store_collection
+    )
+
+
+def open_store(index: Index, settings: Settings, *, sync: bool = False) -> PassageStore:
+    """The store `settings` selects, over passages embedded like `index`. With `sync`, it
+    is first brought up to date with the index (changed documents only); serving workers
+    do not sync, `sayso build` and `sayso serve` do."""
+    store = open_named_store(store_config(settings), index, settings.index_dir)
+    if sync:
+        written, removed = sync_store(store, index)
+        if written or removed:
+            log.info(
+                "store %s: %d document(s) written, %d removed", settings.store, written, removed
+            )
+    return store
+
+
+def searcher(
+    index: Index,
+    encoder: Encoder,
+    settings: Settings,
+    *,
+    sync: bool = False,
+    root: Path | None = None,
+) -> Searcher:
+    """A Searcher over `index` with every model and the store `settings` select. `root` is
+    the index directory the second model's vectors are cached under (default: index_dir)."""
+    return Searcher(
+        index,
+        encoder,
+        fusion=settings.fusion,
+        store=open_store(index, settings, sync=sync),
+        second=second_model(settings, root),
+        reranker=reranker(settings),
+        unit_weight=settings.unit_weight,
+    )
+
+
+def slug(model: str) -> str:
+    """A directory name for a model name or path."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in model.strip("/")) or "model"
