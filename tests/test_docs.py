@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 from service.configdoc import env_name, render
@@ -39,6 +40,15 @@ def test_quickstart_is_two_commands() -> None:
     commands = [line.split("#")[0].strip() for line in quickstart.strip().splitlines()]
     assert commands == ["make serve", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_has_one_row_per_mode() -> None:
+    """The modes table in README.md lists exactly the modes `SAYSO_MODE` accepts."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- modes:start -->", 1)[1].split("<!-- modes:end -->", 1)[0]
+    rows = [line for line in table.strip().splitlines()[2:] if line.startswith("|")]
+    listed = [row.split("|")[1].strip().strip("`") for row in rows]
+    assert sorted(listed) == sorted(typing.get_args(Settings.model_fields["mode"].annotation))
 
 
 def test_docs_links_resolve() -> None:
