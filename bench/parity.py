@@ -82,7 +82,7 @@ def main() -> None:
     from index.disk import BuildSettings
     from index.documents import load_documents
     from index.models.encoder import SentenceTransformerEncoder
-    from index.search.searcher import MODES
+    from index.search.modes import MODES
     from service import wiring
     from service.settings import Settings
 

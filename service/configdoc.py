@@ -60,6 +60,9 @@ def _row(name: str, info: FieldInfo) -> str:
 def _kind(info: FieldInfo) -> str:
     """The type in words, with allowed values or bounds."""
     annotation = info.annotation
+    extra = info.json_schema_extra
+    if isinstance(extra, dict) and isinstance(extra.get("enum"), list):
+        return "one of " + ", ".join(f"`{value}`" for value in extra["enum"])
     if typing.get_origin(annotation) is Literal:
         return "one of " + ", ".join(f"`{value}`" for value in typing.get_args(annotation))
     if isinstance(annotation, type) and issubclass(annotation, Enum):

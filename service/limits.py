@@ -11,6 +11,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from index.search.modes import MODES
 from service.errors import ApiError, error_response
 from service.settings import Settings
 
@@ -39,9 +40,8 @@ def check_mode(mode: str, searcher: Any) -> str:
     or `ensemble` without a second model, `ensemble` on the qdrant store, `rerank`
     without a cross-encoder)."""
     if mode not in searcher.modes:
-        from index.search.searcher import NEEDS
-
-        needs = f" (it needs {NEEDS[mode]})" if mode in NEEDS else ""
+        plan = MODES.get(mode)
+        needs = f" (it needs {plan.needs})" if plan is not None and plan.needs else ""
         raise ApiError(
             400,
             "mode_unavailable",

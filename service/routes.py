@@ -22,6 +22,7 @@ from service.schemas import (
     ExtractIn,
     HealthOut,
     K,
+    Mode,
     PassageOut,
     Question,
     QuoteOut,
@@ -33,7 +34,6 @@ from service.schemas import (
     SpeakerOut,
     StoredPassageOut,
 )
-from service.settings import Mode
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 404, 413, 422, 429, 503)

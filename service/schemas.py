@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from service.settings import K_CEILING, QUESTION_CEILING, Mode, Settings
+from index.search.modes import MODES, check_mode
+from service.settings import K_CEILING, QUESTION_CEILING, Settings
 
 MAX_MESSAGES = 1000  # hard ceiling; SAYSO_MAX_MESSAGES is the limit in force
 MAX_MESSAGE_CHARS = 8000
@@ -15,6 +16,10 @@ DEFAULT_MAX_TOKENS = 800
 # service.limits (the schema only carries hard ceilings so the settings can raise them).
 MAX_QUESTION_CHARS: int = Settings.model_fields["max_question_chars"].default
 MAX_K: int = Settings.model_fields["max_k"].default
+Mode = Annotated[
+    str, AfterValidator(check_mode), WithJsonSchema({"type": "string", "enum": list(MODES)})
+]
+"""A retrieval mode's name, validated against the registry (index.search.modes)."""
 DOC_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$"
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-Mode = Literal["hybrid", "dense", "lexical", "quality", "rescore", "ensemble", "rerank"]
+from index.search.modes import DEFAULT_MODE, MODES, check_mode
 
 QUESTION_CEILING = 100_000
 """Hard ceiling on max_question_chars (the wire schema's bound; the setting is the limit)."""
@@ -114,9 +114,10 @@ class Settings(BaseSettings):
         description="On a damaged or incompatible index at startup, rebuild from the seeds "
         "directory instead of refusing to start (documents added through the API are lost)",
     )
-    mode: Mode = Field(
-        "hybrid",
+    mode: str = Field(
+        DEFAULT_MODE,
         description="Default retrieval mode; see docs/modes.md",
+        json_schema_extra={"enum": list(MODES)},
     )
     fusion: str = Field(
         "minmax",
@@ -160,6 +161,11 @@ class Settings(BaseSettings):
         description="Browser origins allowed to call the API (comma-separated, * for any); "
         "none by default",
     )
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        return check_mode(value)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

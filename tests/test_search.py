@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from index.search.searcher import BASE_MODES, Searcher
+from index.search import Searcher
+from index.search.modes import MODES
+
+BASE_MODES = [name for name, plan in MODES.items() if plan.needs is None]
 
 
 @pytest.mark.parametrize("mode", BASE_MODES)

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import zipfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +17,8 @@ from index.disk import BuildSettings, Index
 from index.documents import Document
 from index.models import split as split_models
 from index.search import Searcher
+from index.search.modes import MODES
 from index.search.second import (
-    ENSEMBLE_FUSION,
-    ENSEMBLE_WEIGHTS,
-    RESCORE_DEPTH,
-    RESCORE_WEIGHT,
     SecondModel,
     cache_dir,
     embedded_texts,
@@ -35,6 +33,9 @@ from service.settings import Settings
 from tests.conftest import FAKE_MODEL, FakeEncoder
 
 SECOND = "second-fake"
+ENSEMBLE = MODES["ensemble"]
+RESCORE = MODES["rescore"].reorder
+assert RESCORE is not None
 
 
 def test_rescore_hand_computed() -> None:
@@ -60,11 +61,11 @@ def test_rescore_tail_keeps_order_below_the_head() -> None:
 
 
 def test_rescore_flat_first_stage_and_empty() -> None:
-    assert rescore([], []) == []
+    assert rescore([], [], depth=10, weight=0.5) == []
     ranked = rescore([1.0, 1.0], [0.2, 0.8], depth=2, weight=0.5)
     assert [i for i, _ in ranked] == [1, 0]
     with pytest.raises(ValueError):
-        rescore([1.0], [0.1, 0.2])
+        rescore([1.0], [0.1, 0.2], depth=10, weight=0.5)
 
 
 def test_vectors_cached_and_only_new_text_embedded(fake_index: Index, tmp_path: Path) -> None:
@@ -117,8 +118,8 @@ def rescore_searcher(fake_index: Index, tmp_path_factory: pytest.TempPathFactory
 
 def test_rescore_mode_reorders_hybrid_top(rescore_searcher: Searcher) -> None:
     question = "What did Huang Hanquan say about innovation?"
-    hybrid = rescore_searcher.search(question, k=RESCORE_DEPTH, mode="hybrid")
-    result = rescore_searcher.search(question, k=RESCORE_DEPTH, mode="rescore")
+    hybrid = rescore_searcher.search(question, k=RESCORE.depth, mode="hybrid")
+    result = rescore_searcher.search(question, k=RESCORE.depth, mode="rescore")
     assert {h.passage.id for h in result.hits} == {h.passage.id for h in hybrid.hits}
     assert all(-1.0 <= h.scores["second"] <= 1.0 for h in result.hits)
     assert [h.rank for h in result.hits] == list(range(1, len(result.hits) + 1))
@@ -135,7 +136,7 @@ def test_modes_and_profile_name_the_second_model(
     assert "rescore" not in fake_searcher.modes
     profile = rescore_searcher.profile("rescore")
     assert profile["second_model"] == SECOND
-    assert profile["rescore"] == {"depth": RESCORE_DEPTH, "weight": RESCORE_WEIGHT}
+    assert profile["rescore"] == {"depth": RESCORE.depth, "weight": RESCORE.weight}
     with pytest.raises(ValueError, match="SAYSO_SECOND_MODEL"):
         fake_searcher.search("innovation", mode="rescore")
 
@@ -190,16 +191,10 @@ def test_ensemble_mode_fuses_three_retrievers(rescore_searcher: Searcher) -> Non
         assert set(hit.scores) == {"dense", "lexical", "second"}
         assert -1.0 <= hit.scores["second"] <= 1.0
     # with the second model's weight at 0 the ranking is the hybrid's, fused the same way
-    import index.search.searcher as search
-
-    first, lexical, _ = ENSEMBLE_WEIGHTS
-    original = search.ENSEMBLE_WEIGHTS
-    search.ENSEMBLE_WEIGHTS = (first, lexical, 0.0)
-    try:
-        without = rescore_searcher.search(question, k=5, mode="ensemble")
-    finally:
-        search.ENSEMBLE_WEIGHTS = original
-    hybrid = Searcher(rescore_searcher.index, FakeEncoder(), fusion=ENSEMBLE_FUSION)
+    # (a plan is data: the same plan with another weight runs without registering it)
+    plan = replace(ENSEMBLE, second=1e-12)
+    without = rescore_searcher.search(question, k=5, mode=plan)
+    hybrid = Searcher(rescore_searcher.index, FakeEncoder(), fusion=str(ENSEMBLE.fusion))
     expected = hybrid.search(question, k=5, mode="hybrid")
     assert [h.passage.id for h in without.hits] == [h.passage.id for h in expected.hits]
 
@@ -238,8 +233,8 @@ def test_ensemble_needs_a_second_model_and_the_embedded_store(
     )
     assert "rescore" in no_extra.modes and "ensemble" not in no_extra.modes
     profile = rescore_searcher.profile("ensemble")
-    assert profile["fusion"] == ENSEMBLE_FUSION
-    assert profile["ensemble"]["second_weight"] == ENSEMBLE_WEIGHTS[2]  # type: ignore[index]
+    assert profile["fusion"] == ENSEMBLE.fusion
+    assert profile["ensemble"]["second_weight"] == ENSEMBLE.second  # type: ignore[index]
 
 
 def test_http_ensemble_unavailable_and_available(
@@ -252,7 +247,7 @@ def test_http_ensemble_unavailable_and_available(
     with TestClient(app) as client:
         ready = client.get("/readyz").json()
         assert ready["mode"] == "ensemble" and "ensemble" in ready["modes"]
-        assert ready["profile"]["ensemble"]["second_weight"] == ENSEMBLE_WEIGHTS[2]
+        assert ready["profile"]["ensemble"]["second_weight"] == ENSEMBLE.second
         body = client.post("/v1/search", json={"question": "innovation", "k": 3}).json()
         assert len(body["passages"]) == 3 and "second" in body["passages"][0]["scores"]
 

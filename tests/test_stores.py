@@ -12,13 +12,16 @@ import pytest
 from index.build import build_index
 from index.disk import BuildSettings, Index
 from index.documents import make_document
-from index.search.searcher import BASE_MODES, Searcher
+from index.search import Searcher
+from index.search.modes import MODES
 from index.stores import StoreConfig, StoreQuery, open_store, sync_store
 from index.stores.embedded import EmbeddedStore, records_of
 from index.stores.qdrant import QdrantStore
 from service import wiring
 from service.settings import Settings
 from tests.conftest import ROOT, FakeEncoder
+
+BASE_MODES = [name for name, plan in MODES.items() if plan.needs is None]
 
 QUESTIONS = [
     "venture capital guidance fund",

@@ -1,4 +1,4 @@
-"""Search: a question -> dense + lexical candidates -> fusion -> ranked passages with highlights."""
+"""The searcher: runs a mode's plan over one loaded index -> ranked passages, highlights, quotes."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from index.passages import Passage, Span
 from index.quotes.links import quotes_by_passage
 from index.quotes.model import Quote
 from index.retrieval.confidence import Answerability, confidence
-from index.retrieval.feedback import ROCCHIO_BETA, ROCCHIO_DOCS, rocchio
+from index.retrieval.feedback import rocchio
 from index.retrieval.fusion import get_fuser
 from index.retrieval.units import UNIT_WEIGHT
+from index.search.highlights import highlights
+from index.search.modes import DEFAULT_MODE, MODES, Feedback, Plan, Reorder, get_plan
 from index.search.quotes import (
     QuoteScorer,
     ScoredQuote,
@@ -29,11 +31,6 @@ from index.search.quotes import (
 )
 from index.search.rerank import RERANK_TEXT, RerankModel, rerank
 from index.search.second import (
-    ENSEMBLE_FEEDBACK,
-    ENSEMBLE_FUSION,
-    ENSEMBLE_WEIGHTS,
-    RESCORE_DEPTH,
-    RESCORE_WEIGHT,
     SecondModel,
     embedded_texts,
     rescore,
@@ -42,29 +39,9 @@ from index.search.second import (
 )
 from index.stores.embedded import EmbeddedStore
 from index.stores.model import PassageStore, StoredHit, StoreQuery
+from index.stores.registry import sync_store
 
-BASE_MODES = ("hybrid", "dense", "lexical", "quality")
-"""The modes every searcher runs; MODES adds those that need an extra model."""
-SECOND_MODES = ("rescore", "ensemble")
-"""The modes that need a second dense model (SAYSO_SECOND_MODEL)."""
-MODES = (*BASE_MODES, *SECOND_MODES, "rerank")
-"""`quality`: hybrid with QUALITY_FUSION and Rocchio feedback on the question vector (a
-second store search); `rescore`: hybrid, then its best RESCORE_DEPTH passages re-ordered
-with a second dense model (SAYSO_SECOND_MODEL, index.search.second); `ensemble`: BM25, the first
-and the second model as three retrievers over every passage, fused with ENSEMBLE_FUSION
-and ENSEMBLE_WEIGHTS (an embedded store only); `rerank`: hybrid, then its best
-RERANK_DEPTH passages re-ordered with a cross-encoder (SAYSO_RERANKER, index.search.rerank); see
-CHANGELOG "Retrieval quality experiments", "bge-small as a second model" and
-"Cross-encoder reranker"."""
-NEEDS = {
-    "rescore": "SAYSO_SECOND_MODEL",
-    "ensemble": "SAYSO_SECOND_MODEL and SAYSO_STORE=faiss",
-    "rerank": "SAYSO_RERANKER",
-}
-"""The settings each optional mode needs."""
-QUALITY_FUSION = "zscore"
 CANDIDATES = 100
-HIGHLIGHT_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -91,12 +68,6 @@ class SearchResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     quotes: list[ScoredQuote] = field(default_factory=list)
     answerability: Answerability | None = None
-
-
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
-    return mode
 
 
 class Searcher:
@@ -128,7 +99,6 @@ class Searcher:
         self.candidates = candidates
         self.store: PassageStore = store if store is not None else EmbeddedStore(index)
         self._rows = {p.id: row for row, p in enumerate(index.passages)}
-        self._quality_fuse = get_fuser(QUALITY_FUSION)
         self._vectors: np.ndarray | None = None
         self.quotes = {q.id: q for q in index.quotes}
         self._quote_scorer = QuoteScorer(index) if index.quotes else None
@@ -149,7 +119,6 @@ class Searcher:
         self._doc_rows: dict[str, list[int]] = {}
         for row, p in enumerate(index.passages):
             self._doc_rows.setdefault(p.doc_id, []).append(row)
-        self._ensemble_fuse = get_fuser(ENSEMBLE_FUSION)
         self._quote_passage = {
             str(row["id"]): str(row["passage_id"])
             for rows in quotes_by_passage(index.passages, index.quotes).values()
@@ -165,8 +134,6 @@ class Searcher:
         store = None
         if not isinstance(self.store, EmbeddedStore):
             if sync:
-                from index.stores import sync_store
-
                 sync_store(self.store, index)
             store = self.store
         return Searcher(
@@ -182,47 +149,45 @@ class Searcher:
         )
 
     def profile(self, mode: str) -> dict[str, object]:
-        """What a mode runs: fusion, weights, candidate depth and feedback (for /readyz)."""
-        quality = mode == "quality"
+        """What a mode runs: fusion, weights, candidate depth, feedback, re-ordering (/readyz)."""
+        plan = get_plan(mode)
+        feedback = plan.feedback
         profile: dict[str, object] = {
-            "mode": mode,
-            "fusion": QUALITY_FUSION if quality else self.fusion,
-            "weights": list(self.weights),
+            "mode": plan.name,
+            "fusion": plan.fusion or self.fusion,
+            "weights": list(plan.weights or self.weights),
             "candidates": self.candidates,
             "unit_weight": self.unit_weight if self.index.settings.sentence_vectors else 0.0,
-            "feedback": f"rocchio(beta={ROCCHIO_BETA}, docs={ROCCHIO_DOCS})" if quality else None,
+            "feedback": None if feedback is None else _describe(feedback),
             "second_model": self.second.name if self.second is not None else None,
             "reranker": self.reranker.name if self.reranker is not None else None,
         }
-        if mode == "rescore":
-            profile["rescore"] = {"depth": RESCORE_DEPTH, "weight": RESCORE_WEIGHT}
-        if mode == "rerank":
-            assert self.reranker is not None
-            profile["rerank"] = {
-                "depth": self.reranker.depth,
-                "weight": self.reranker.weight,
-                "text": RERANK_TEXT,
+        if plan.second > 0:
+            profile["ensemble"] = {
+                "second_weight": plan.second,
+                "feedback_beta": feedback.beta if feedback is not None else 0.0,
             }
-        if mode == "ensemble":
-            first, lexical, second = ENSEMBLE_WEIGHTS
-            profile["fusion"] = ENSEMBLE_FUSION
-            profile["weights"] = [first, lexical]
-            profile["ensemble"] = {"second_weight": second, "feedback_beta": ENSEMBLE_FEEDBACK}
-            if ENSEMBLE_FEEDBACK:
-                profile["feedback"] = f"rocchio(beta={ENSEMBLE_FEEDBACK}, docs={ROCCHIO_DOCS})"
+        if plan.reorder is not None and self._can_run(plan):
+            depth, weight = self._reorder_knobs(plan.reorder)
+            stage: dict[str, object] = {"depth": depth, "weight": weight}
+            if plan.reorder.model == "cross-encoder":
+                stage["text"] = RERANK_TEXT
+            profile[_stage_name(plan.reorder)] = stage
         return profile
 
     @property
     def modes(self) -> list[str]:
-        """The modes this searcher can run: `rescore` needs a second model, `ensemble` a
-        second model and a store that fuses extra rankings (the embedded one), `rerank` a
-        cross-encoder."""
-        available = {
-            "rescore": self.second is not None,
-            "ensemble": self.second is not None and self.store.extra_rankings,
-            "rerank": self.reranker is not None,
-        }
-        return [mode for mode in MODES if available.get(mode, True)]
+        """The modes this searcher can run (see `_can_run`)."""
+        return [name for name, plan in MODES.items() if self._can_run(plan)]
+
+    def _can_run(self, plan: Plan) -> bool:
+        """A second model for plans that read one (and a store that fuses extra rankings
+        for a second model's own ranking, the embedded one), a cross-encoder for `rerank`."""
+        if plan.needs_second_model and self.second is None:
+            return False
+        if plan.second > 0 and not self.store.extra_rankings:
+            return False
+        return not (plan.needs_reranker and self.reranker is None)
 
     def passage(self, passage_id: str) -> Passage | None:
         row = self._rows.get(passage_id)
@@ -236,48 +201,50 @@ class Searcher:
         self,
         question: str,
         k: int = 5,
-        mode: str = "hybrid",
+        mode: str | Plan = DEFAULT_MODE,
         doc_ids: Collection[str] | None = None,
         speaker: str | None = None,
     ) -> SearchResult:
-        """The k passages that best answer `question`, best first (rank 1 first).
-
-        `doc_ids` and `speaker` (a quoted person's full name) restrict what is searched.
-        """
-        check_mode(mode)
-        if mode not in self.modes:
-            raise ValueError(f"mode {mode!r} needs a model this searcher lacks: set {NEEDS[mode]}")
+        """The k passages that best answer `question`, best first (rank 1 first), by the plan
+        of `mode` (a registered name, or a Plan). `doc_ids` and `speaker` (a quoted
+        person's full name) restrict what is searched."""
+        plan = mode if isinstance(mode, Plan) else get_plan(mode)
+        if not self._can_run(plan):
+            raise ValueError(
+                f"mode {plan.name!r} needs a model this searcher lacks: set {plan.needs}"
+            )
         started = time.perf_counter()
         timings: dict[str, float] = {}
         if speaker is not None:
             names = speaker_filter(speaker, (q.speaker for q in self.quotes.values()))
             if not names:
-                return SearchResult(question=question, mode=mode, hits=[], timings_ms=timings)
+                return SearchResult(question=question, mode=plan.name, hits=[], timings_ms=timings)
             speaker = names[0]
         query = second_query = None
-        if mode == "ensemble":
+        if plan.second > 0:
             query, second_query = self._embed_both(question)
             timings["embed"] = _ms(started)
-        elif mode != "lexical":
+        elif plan.dense:
             query = self.embed(question)
             timings["embed"] = _ms(started)
         mark = time.perf_counter()
         store_query = StoreQuery(
             text=question,
             vector=query,
-            lexical=mode != "dense",
-            k=max(k, self._head_depth(mode)),
+            lexical=plan.lexical,
+            k=max(k, self._head_depth(plan)),
             depth=max(self.candidates, k),
-            fuse=self._quality_fuse if mode == "quality" else self.fuse,
-            weights=self.weights,
+            fuse=get_fuser(plan.fusion or self.fusion),
+            weights=plan.weights or self.weights,
             doc_ids=None if doc_ids is None else tuple(doc_ids),
             speaker=speaker,
             unit_weight=self.unit_weight,
         )
-        if mode == "quality" and query is not None:
-            store_query = replace(store_query, vector=self._feedback(store_query, query))
         if second_query is not None:
-            store_query = self._ensemble_query(store_query, second_query)
+            store_query = self._second_query(store_query, second_query, plan)
+        elif plan.feedback is not None and query is not None:
+            moved = self._feedback(store_query, query, plan.feedback)
+            store_query = replace(store_query, vector=moved)
         # A shared store can hold a document this process's catalogue does not have yet
         # (or no longer has) for the moment between another replica's write and our refresh.
         stored = [
@@ -288,27 +255,22 @@ class Searcher:
         timings["search"] = _ms(mark)
         if second_query is not None:
             stored = self._with_second_scores(stored, second_query)
-        if mode == "rescore":
+        if plan.reorder is not None:
             mark = time.perf_counter()
-            stored = self._rescore(question, stored)[:k]
-            timings["rescore"] = _ms(mark)
-        elif mode == "rerank":
-            mark = time.perf_counter()
-            stored = self._rerank(question, stored)[:k]
-            timings["rerank"] = _ms(mark)
+            stored = self._reorder(question, stored, plan.reorder)[:k]
+            timings[_stage_name(plan.reorder)] = _ms(mark)
         mark = time.perf_counter()
+        spans = highlights(stored, query, question, self.index.lexical.tokenize)
         hits = [
             Hit(
                 passage=hit.passage,
                 rank=rank,
                 score=hit.score,
                 scores=hit.scores,
-                highlights=highlights,
+                highlights=found,
                 quote_ids=tuple(str(row["id"]) for row in hit.quotes),
             )
-            for rank, (hit, highlights) in enumerate(
-                zip(stored, self._highlights(stored, query, question), strict=True), start=1
-            )
+            for rank, (hit, found) in enumerate(zip(stored, spans, strict=True), start=1)
         ]
         timings["highlight"] = _ms(mark)
         mark = time.perf_counter()
@@ -319,7 +281,7 @@ class Searcher:
         top = hits[0].scores.get("dense") if hits else -1.0
         return SearchResult(
             question=question,
-            mode=mode,
+            mode=plan.name,
             hits=hits,
             timings_ms=timings,
             quotes=quotes,
@@ -333,32 +295,29 @@ class Searcher:
         first = self.embed(question)
         return first, pending.result()[0]
 
-    def _ensemble_query(self, store_query: StoreQuery, second_query: np.ndarray) -> StoreQuery:
-        """`store_query` with the second model's ranking added (mode `ensemble`), after
-        Rocchio feedback on both question vectors when ENSEMBLE_FEEDBACK is set."""
+    def _second_query(
+        self, store_query: StoreQuery, second_query: np.ndarray, plan: Plan
+    ) -> StoreQuery:
+        """`store_query` with the second model's own ranking added as a third retriever,
+        after feedback on both question vectors when the plan has feedback."""
         first_query = store_query.vector
         assert self._second_vectors is not None and first_query is not None
-        first_w, lexical_w, second_w = ENSEMBLE_WEIGHTS
         rows = self._allowed_rows(store_query.doc_ids, store_query.speaker)
         store_query = replace(
             store_query,
-            fuse=self._ensemble_fuse,
-            weights=(first_w, lexical_w),
             extra=(second_ranking(self._second_vectors, second_query, store_query.depth, rows),),
-            extra_weights=(second_w,),
+            extra_weights=(plan.second,),
         )
-        if not ENSEMBLE_FEEDBACK:
+        if plan.feedback is None:
             return store_query
-        first = self.store.search(replace(store_query, k=ROCCHIO_DOCS))
-        top = [self._rows[h.passage.id] for h in first if h.passage.id in self._rows]
+        top = self._first_pass(store_query, plan.feedback)
         if not top:
             return store_query
-        if self._vectors is None:
-            self._vectors = self.index.dense.vectors()
-        moved = rocchio(second_query, self._second_vectors[top], ENSEMBLE_FEEDBACK)
+        beta = plan.feedback.beta
+        moved = rocchio(second_query, self._second_vectors[top], beta)
         return replace(
             store_query,
-            vector=rocchio(first_query, self._vectors[top], ENSEMBLE_FEEDBACK),
+            vector=rocchio(first_query, self._passage_vectors()[top], beta),
             extra=(second_ranking(self._second_vectors, moved, store_query.depth, rows),),
         )
 
@@ -393,60 +352,71 @@ class Searcher:
             rows = quoted if rows is None else rows & quoted
         return np.array(sorted(rows or ()), dtype=np.int64)
 
-    def _rescore(self, question: str, stored: list[StoredHit]) -> list[StoredHit]:
-        """The first stage's hits re-ordered with the second model (index.search.second.rescore)."""
-        assert self.second is not None and self._second_vectors is not None
-        query = encode_queries(self.second.encoder, [question])[0]
-        rows = [self._rows[h.passage.id] for h in stored]
-        cosines = second_scores(self._second_vectors, rows, query)
-        ranked = rescore(
-            [h.score for h in stored], cosines.tolist(), depth=RESCORE_DEPTH, weight=RESCORE_WEIGHT
-        )
+    def _head_depth(self, plan: Plan) -> int:
+        """How many first-stage passages a plan re-orders (0: none)."""
+        return 0 if plan.reorder is None else self._reorder_knobs(plan.reorder)[0]
+
+    def _reorder_knobs(self, stage: Reorder) -> tuple[int, float]:
+        """The depth and weight of a re-ordering stage (a cross-encoder's default to its own)."""
+        if stage.model == "cross-encoder":
+            assert self.reranker is not None
+            return stage.depth or self.reranker.depth, (
+                self.reranker.weight if stage.weight is None else stage.weight
+            )
+        assert stage.depth is not None and stage.weight is not None
+        return stage.depth, stage.weight
+
+    def _reorder(self, question: str, stored: list[StoredHit], stage: Reorder) -> list[StoredHit]:
+        """The first stage's best passages re-read by the stage's model and re-ordered by a
+        convex mix of both scores (index.search.second.rescore); the model's own score is
+        added to `scores` as "second" (cosine) or "rerank" (cross-encoder logit)."""
+        depth, weight = self._reorder_knobs(stage)
+        head = stored[:depth]
+        if stage.model == "second":
+            assert self.second is not None and self._second_vectors is not None
+            vector = encode_queries(self.second.encoder, [question])[0]
+            rows = [self._rows[h.passage.id] for h in stored]
+            model_scores = second_scores(self._second_vectors, rows, vector)  # every hit
+            ranked = rescore(
+                [h.score for h in stored], model_scores.tolist(), depth=depth, weight=weight
+            )
+            key = "second"
+        else:
+            assert self.reranker is not None
+            texts = [self._rerank_texts.get(h.passage.id, h.passage.text) for h in head]
+            model_scores = self.reranker.scorer.score(question, texts)
+            ranked = rerank(
+                [h.score for h in stored], model_scores.tolist(), depth=depth, weight=weight
+            )
+            key = "rerank"
         return [
             replace(
                 stored[i],
                 score=score,
-                scores=stored[i].scores | {"second": float(cosines[i])},
+                scores=stored[i].scores
+                | ({key: float(model_scores[i])} if i < len(model_scores) else {}),
             )
             for i, score in ranked
         ]
 
-    def _head_depth(self, mode: str) -> int:
-        """How many first-stage passages a mode re-orders (0: none)."""
-        if mode == "rescore":
-            return RESCORE_DEPTH
-        if mode == "rerank" and self.reranker is not None:
-            return self.reranker.depth
-        return 0
+    def _first_pass(self, store_query: StoreQuery, feedback: Feedback) -> list[int]:
+        """Catalogue rows of the first pass's best `feedback.docs` passages."""
+        first = self.store.search(replace(store_query, k=feedback.docs))
+        return [self._rows[h.passage.id] for h in first if h.passage.id in self._rows]
 
-    def _rerank(self, question: str, stored: list[StoredHit]) -> list[StoredHit]:
-        """The first stage's hits re-ordered with the cross-encoder (index.search.rerank.rerank)."""
-        model = self.reranker
-        assert model is not None
-        head = stored[: model.depth]
-        texts = [self._rerank_texts.get(h.passage.id, h.passage.text) for h in head]
-        logits = model.scorer.score(question, texts)
-        ranked = rerank(
-            [h.score for h in stored], logits.tolist(), depth=model.depth, weight=model.weight
-        )
-        return [
-            replace(
-                stored[i],
-                score=score,
-                scores=stored[i].scores | ({"rerank": float(logits[i])} if i < len(head) else {}),
-            )
-            for i, score in ranked
-        ]
-
-    def _feedback(self, store_query: StoreQuery, query: np.ndarray) -> np.ndarray:
-        """The question vector moved towards the first pass's ROCCHIO_DOCS best passages."""
-        first = self.store.search(replace(store_query, k=ROCCHIO_DOCS))
-        rows = [self._rows[h.passage.id] for h in first if h.passage.id in self._rows]
-        if not rows:
-            return query
+    def _passage_vectors(self) -> np.ndarray:
         if self._vectors is None:
             self._vectors = self.index.dense.vectors()  # once; the index never changes
-        return rocchio(query, self._vectors[rows], ROCCHIO_BETA)
+        return self._vectors
+
+    def _feedback(
+        self, store_query: StoreQuery, query: np.ndarray, feedback: Feedback
+    ) -> np.ndarray:
+        """The question vector moved towards the first pass's best passages (Rocchio)."""
+        rows = self._first_pass(store_query, feedback)
+        if not rows:
+            return query
+        return rocchio(query, self._passage_vectors()[rows], feedback.beta)
 
     def _ranked_quotes(
         self, question: str, query: np.ndarray | None, hits: list[Hit], speaker: str | None
@@ -492,40 +462,14 @@ class Searcher:
             return [ScoredQuote(x, pid, 0.0, False) for x, pid in found][:limit]
         return self._rank(q, self.embed(q), found)[:limit]
 
-    def _highlights(
-        self, hits: list[StoredHit], query: np.ndarray | None, question: str
-    ) -> list[tuple[Span, ...]]:
-        """Each passage's sentences that best match the question, in text order.
 
-        With a question vector: the most similar sentence and any within HIGHLIGHT_MARGIN
-        cosine of it. Without (lexical mode, or no sentence vectors stored): the sentences
-        sharing the most query terms (all such hits tokenised in one batch).
-        """
-        by_terms = [h.passage for h in hits if query is None or h.sentence_vectors is None]
-        overlaps = iter(self._term_overlaps(by_terms, question))
-        result = []
-        for hit in hits:
-            if query is not None and hit.sentence_vectors is not None:
-                sims = hit.sentence_vectors @ query
-                keep = sims >= sims.max() - HIGHLIGHT_MARGIN
-            else:
-                sims = next(overlaps)
-                keep = (sims == sims.max()) & (sims > 0)
-            spans = zip(hit.passage.sentences, keep, strict=True)
-            result.append(tuple(span for span, chosen in spans if chosen))
-        return result
+def _stage_name(stage: Reorder) -> str:
+    """The key of a re-ordering stage in timings and profiles: "rescore" or "rerank"."""
+    return "rescore" if stage.model == "second" else "rerank"
 
-    def _term_overlaps(self, passages: list[Passage], question: str) -> list[np.ndarray]:
-        """Per passage, how many question terms each of its sentences shares."""
-        if not passages:
-            return []
-        texts = [question] + [
-            p.text[s - p.start : e - p.start] for p in passages for s, e in p.sentences
-        ]
-        tokens = self.index.lexical.tokenize.distinct(texts)
-        counts = np.array([len(tokens[0] & sent) for sent in tokens[1:]], dtype=np.float32)
-        bounds = np.cumsum([0] + [len(p.sentences) for p in passages])
-        return [counts[bounds[i] : bounds[i + 1]] for i in range(len(passages))]
+
+def _describe(feedback: Feedback) -> str:
+    return f"rocchio(beta={feedback.beta}, docs={feedback.docs})"
 
 
 def _ms(since: float) -> float:

@@ -1,7 +1,7 @@
 """A second dense model: its passage vectors (a cache beside the index) and top-N rescoring.
 
 The `rescore` mode runs the hybrid first stage (BM25 + the first model), then rescoring
-re-orders its best RESCORE_DEPTH passages by a convex mix of the first stage's fused
+re-orders its best passages (index.search.modes) by a convex mix of the first stage's fused
 score and the second model's cosine, both min-max scaled over those passages. The
 second model's passage vectors are embedded at build time (or on first load) and cached
 under `<index root>/second/<model>/`, keyed by a hash of the exact text embedded, so
@@ -30,16 +30,6 @@ from index.retrieval.fusion import scale_minmax
 
 log = logging.getLogger(__name__)
 
-RESCORE_DEPTH = 10
-"""First-stage passages the second model re-orders; the rest keep their order below them."""
-RESCORE_WEIGHT = 0.5
-"""Weight of the second model's cosine; the first stage's fused score gets 1 - weight."""
-ENSEMBLE_FUSION = "minmax"
-"""Fusion of mode `ensemble`: BM25, the first model and the second model over all passages."""
-ENSEMBLE_WEIGHTS = (1.0, 1.0, 1.0)
-"""Weights of mode `ensemble`: first model's cosine, BM25, second model's cosine."""
-ENSEMBLE_FEEDBACK = 0.0
-"""Rocchio beta of mode `ensemble` on both question vectors (0: no feedback search)."""
 CACHE_VERSION = 1
 CHECKPOINT = 512
 """Passages embedded between two saves of the cache during a long build."""
@@ -155,8 +145,8 @@ def rescore(
     first: Sequence[float],
     second: Sequence[float],
     *,
-    depth: int = RESCORE_DEPTH,
-    weight: float = RESCORE_WEIGHT,
+    depth: int,
+    weight: float,
 ) -> list[tuple[int, float]]:
     """Re-order a first-stage ranking by mixing in a second model's scores.
 

@@ -152,7 +152,7 @@ def run(
     from evals.metrics import DEFAULT_METRICS, parse_metrics
     from evals.retrieval import HttpRetriever, RetrievalError
     from evals.runs import run_paths, write_run
-    from index.search.searcher import check_mode
+    from index.search.modes import check_mode
 
     with cli.user_errors():
         try:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from index.search.modes import describe_modes
 from service.cli.common import (
     PendingEncoder,
     UserError,
@@ -76,8 +77,7 @@ def ask(
         Optional[str],
         typer.Option(
             "--mode",
-            help="hybrid, dense, lexical, quality, rescore or ensemble (the last two need "
-            "SAYSO_SECOND_MODEL) or rerank (needs SAYSO_RERANKER) [env: SAYSO_MODE]",
+            help=f"{describe_modes()} [env: SAYSO_MODE]",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
@@ -86,7 +86,8 @@ def ask(
     model: ModelOpt = None,
 ) -> None:
     """Answer a question in-process (builds the index first if needed)."""
-    from index.search.searcher import check_mode, result_rows
+    from index.search import result_rows
+    from index.search.modes import check_mode
     from service import wiring
 
     with user_errors():
