@@ -61,8 +61,9 @@ def _kind(info: FieldInfo) -> str:
     """The type in words, with allowed values or bounds."""
     annotation = info.annotation
     extra = info.json_schema_extra
-    if isinstance(extra, dict) and isinstance(extra.get("enum"), list):
-        return "one of " + ", ".join(f"`{value}`" for value in extra["enum"])
+    choices = extra.get("enum") if isinstance(extra, dict) else None
+    if isinstance(choices, list):
+        return "one of " + ", ".join(f"`{value}`" for value in choices)
     if typing.get_origin(annotation) is Literal:
         return "one of " + ", ".join(f"`{value}`" for value in typing.get_args(annotation))
     if isinstance(annotation, type) and issubclass(annotation, Enum):
