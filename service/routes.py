@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from index.passages import Passage
+from index.quotes import extract_quotes
 from index.quotes.model import Quote
 from index.search import SearchResult
 from service.deps import SearcherDep, SettingsDep, current_searcher
@@ -180,8 +181,6 @@ def list_quotes(
 @router.post("/v1/extract", response_model=QuotesOut, tags=["quotes"])
 def extract(body: ExtractIn) -> QuotesOut:
     """The attributed quotes of any posted text (offsets into `text`); nothing is stored."""
-    from index.quotes import extract_quotes
-
     quotes = extract_quotes(body.text, doc_id="text")
     return QuotesOut(quotes=[quote_out(q, None, None) for q in quotes])
 

@@ -17,8 +17,9 @@ from index.models.encoders import load_encoder
 from index.search import Searcher
 from index.search.rerank import RerankModel
 from index.search.second import SecondModel
-from index.stores import PassageStore, StoreConfig, sync_store
-from index.stores import open_store as open_named_store
+from index.stores import PassageStore
+from index.stores.registry import StoreConfig, sync_store
+from index.stores.registry import open_store as open_named_store
 from service.settings import Settings
 
 log = logging.getLogger(__name__)

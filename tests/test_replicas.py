@@ -12,7 +12,7 @@ from index.build import update_index
 from index.disk import BuildSettings, read_index
 from index.documents import load_documents
 from index.search import Searcher
-from index.stores import StoreConfig, open_store, sync_store
+from index.stores.registry import StoreConfig, open_store, sync_store
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, FakeEncoder

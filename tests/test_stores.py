@@ -14,9 +14,10 @@ from index.disk import BuildSettings, Index
 from index.documents import make_document
 from index.search import Searcher
 from index.search.modes import MODES
-from index.stores import StoreConfig, StoreQuery, open_store, sync_store
+from index.stores import StoreQuery
 from index.stores.embedded import EmbeddedStore, records_of
 from index.stores.qdrant import QdrantStore
+from index.stores.registry import StoreConfig, open_store, sync_store
 from service import wiring
 from service.settings import Settings
 from tests.conftest import ROOT, FakeEncoder

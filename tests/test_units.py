@@ -74,8 +74,9 @@ def test_profile_reports_the_unit_weight(fake_index: Index) -> None:
 def test_qdrant_mixes_the_same_units_as_the_embedded_store(fake_index: Index) -> None:
     """Both stores read each candidate's sentences and its document's title."""
     from index.retrieval.fusion import minmax
-    from index.stores import StoreQuery, sync_store
+    from index.stores import StoreQuery
     from index.stores.embedded import EmbeddedStore
+    from index.stores.registry import sync_store
     from tests.test_stores import qdrant_store
 
     qdrant = qdrant_store(fake_index)

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from index.models.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder, resolve_model
-from index.models.packaged import PACKAGED_MODELS
+from index.models.onnx import OnnxEncoder, ensure_onnx
+from index.models.packaged import PACKAGED_MODELS, packaged_model_dir
 from index.models.split import SPLIT_MODELS, split_model_path
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ def _torch(model: str, cache_dir: Path | None, threads: int | None = None) -> En
 def _onnx(
     model: str, cache_dir: Path | None, *, quantize: bool, threads: int | None = None
 ) -> Encoder:
-    from index.models.onnx import OnnxEncoder, ensure_onnx
-
     model_dir = Path(resolve_model(model))
     if not model_dir.is_dir():
         log.info("%s is not a local model folder; using the torch backend", model)
@@ -60,9 +59,6 @@ def _onnx_int8(model: str, cache_dir: Path | None, threads: int | None = None) -
 def packaged_encoder(model: str, threads: int | None = None) -> Encoder:
     """The encoder of a packaged ONNX embedding model (PACKAGED_MODELS), pooled and prefixed
     as its upstream model card says; the files are already int8, so no export runs."""
-    from index.models.onnx import OnnxEncoder
-    from index.models.packaged import packaged_model_dir
-
     spec = PACKAGED_MODELS[model]
     folder = packaged_model_dir(model)
     return OnnxEncoder(

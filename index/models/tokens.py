@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from index.models.encoder import bundled_model_path, resolve_model
+
 log = logging.getLogger(__name__)
 
 
@@ -34,8 +36,6 @@ class TokenizerCounter:
 def tokenizer_path(model: str) -> Path:
     """The tokenizer.json of `model` if it is a local folder with one, else the bundled
     all-MiniLM-L6-v2's (also what a hub name or a test's fake model falls back to)."""
-    from index.models.encoder import bundled_model_path, resolve_model
-
     try:
         candidate = Path(resolve_model(model)) / "tokenizer.json"
     except RuntimeError:

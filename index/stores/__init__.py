@@ -1,4 +1,8 @@
-"""Passage stores: where passages, their vectors and quotes live and are searched."""
+"""Passage stores: where passages, their vectors and quotes live and are searched.
+
+This face exports the seam (index.stores.model); stores are opened by name through
+index.stores.registry, which imports the stores themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,5 @@ from index.stores.model import (
     StoreQuery,
     StoreStats,
 )
-from index.stores.registry import STORES, StoreConfig, open_store, sync_store
 
-__all__ = [
-    "STORES",
-    "DocumentRecord",
-    "PassageStore",
-    "StoreConfig",
-    "StoreQuery",
-    "StoreStats",
-    "StoredHit",
-    "open_store",
-    "sync_store",
-]
+__all__ = ["DocumentRecord", "PassageStore", "StoreQuery", "StoreStats", "StoredHit"]

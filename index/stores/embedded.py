@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.build import assemble_index, indexed_text
 from index.disk import Index, write_index
 from index.quotes.links import quotes_by_passage, speaker_contexts
 from index.retrieval.lexical import top_k
@@ -165,8 +166,6 @@ class EmbeddedStore:
         return True
 
     def _rewrite(self, removed: set[str], records: Sequence[DocumentRecord]) -> None:
-        from index.build import assemble_index
-
         if self.root is None:
             raise RuntimeError("this embedded store is read-only (opened without an index root)")
         with self._lock:
@@ -188,8 +187,6 @@ class EmbeddedStore:
 
 def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
     """Stored documents as records again (their vectors reused, nothing re-embedded)."""
-    from index.build import indexed_text
-
     vectors = index.dense.vectors()
     quotes = quotes_by_passage(index.passages, index.quotes)
     contexts = speaker_contexts(index.passages, index.quotes)

@@ -10,6 +10,7 @@ from pathlib import Path
 from index.disk import Index
 from index.stores.embedded import EmbeddedStore, records_of
 from index.stores.model import PassageStore
+from index.stores.qdrant import QdrantStore, connect
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,6 @@ def _open_faiss(config: StoreConfig, index: Index, root: Path | None) -> Passage
 
 
 def _open_qdrant(config: StoreConfig, index: Index, root: Path | None) -> PassageStore:
-    from index.stores.qdrant import QdrantStore, connect
-
     settings = index.settings
     return QdrantStore(
         connect(config.location or str(Path("var") / "qdrant")),

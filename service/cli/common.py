@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +19,18 @@ if TYPE_CHECKING:
 
     from index.disk import Index
     from index.models.encoder import Encoder
+
+
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """One BLAS / OpenMP thread per process unless the environment asks for more; effective
+    only before numpy loads. A question's matrix products are small, and on a busy machine
+    extra threads wait for cores more than they help; concurrent requests still use every
+    core (docs/operations.md)."""
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
 
 
 class UserError(Exception):

@@ -16,6 +16,7 @@ from service.cli.common import (
     ensure,
     ensure_index,
     load_encoder,
+    one_blas_thread,
     settings_from,
     user_errors,
 )
@@ -197,4 +198,5 @@ def serve(
 
 
 def main() -> None:
+    one_blas_thread()  # before any command imports numpy
     app()
