@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +164,32 @@ def test_writes_need_the_key_and_are_searchable(server: str, client: SaysoClient
     with pytest.raises(SaysoError) as caught:
         client.document("harbour")
     assert caught.value.code == "document_not_found"
+
+
+def _example(heading: str, language: str) -> str:
+    """The first `language` code block under `## heading` in docs/chatbots.md."""
+    page = (ROOT / "docs" / "chatbots.md").read_text(encoding="utf-8")
+    section = page.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("heading", ["Python client", "LangChain", "LlamaIndex"])
+def test_the_python_examples_of_the_docs_run(
+    server: str, heading: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _example(heading, "python").replace("http://127.0.0.1:8000", server)
+    exec(compile(code, f"docs/chatbots.md ({heading})", "exec"), {})
+    assert "Denis Depoux" in capsys.readouterr().out
+
+
+def test_the_javascript_example_of_the_docs_runs(server: str, tmp_path: Path) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = tmp_path / "example.mjs"
+    script.write_text(
+        _example("Plain JavaScript fetch", "javascript").replace("http://127.0.0.1:8000", server)
+    )
+    out = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "Denis Depoux" in out.stdout
