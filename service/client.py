@@ -14,6 +14,8 @@ server sends them: `document(p.doc_id).text[p.start:p.end] == p.text`.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -174,6 +176,13 @@ def _retry_after(response: httpx.Response) -> float | None:
     return seconds if 0 <= seconds <= MAX_RETRY_AFTER_S else None
 
 
+@functools.cache
+def _shared_ssl_context() -> ssl.SSLContext:
+    """The default certificate checks, built once: building them takes ~30 ms, which a
+    client made per call (the async retrievers make one per event loop call) would pay."""
+    return httpx.create_ssl_context()
+
+
 class _Base:
     def __init__(
         self,
@@ -182,6 +191,7 @@ class _Base:
         timeout: float,
         retries: int,
         backoff: float,
+        verify: ssl.SSLContext | bool,
     ) -> None:
         if retries < 0:
             raise ValueError(f"retries must be >= 0, got {retries}")
@@ -191,6 +201,7 @@ class _Base:
         self._options: dict[str, Any] = {
             "base_url": self.base_url,
             "timeout": httpx.Timeout(timeout),
+            "verify": _shared_ssl_context() if verify is True else verify,
             "headers": {"User-Agent": USER_AGENT}
             | ({"Authorization": f"Bearer {api_key}"} if api_key else {}),
         }
@@ -218,7 +229,8 @@ _RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout)
 
 class SaysoClient(_Base):
     """Synchronous client. `retries` bounds the retries of one call (connection errors, 503
-    not_ready, 429 with Retry-After up to MAX_RETRY_AFTER_S); `timeout` is in seconds."""
+    not_ready, 429 with Retry-After up to MAX_RETRY_AFTER_S); `timeout` is in seconds;
+    `verify` is httpx's (an ssl.SSLContext, or False for no certificate checks)."""
 
     def __init__(
         self,
@@ -228,9 +240,10 @@ class SaysoClient(_Base):
         timeout: float = DEFAULT_TIMEOUT_S,
         retries: int = DEFAULT_RETRIES,
         backoff: float = DEFAULT_BACKOFF_S,
+        verify: ssl.SSLContext | bool = True,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(base_url, api_key, timeout, retries, backoff)
+        super().__init__(base_url, api_key, timeout, retries, backoff, verify)
         self._http = httpx.Client(transport=transport, **self._options)
 
     def __enter__(self) -> Self:
@@ -356,9 +369,10 @@ class AsyncSaysoClient(_Base):
         timeout: float = DEFAULT_TIMEOUT_S,
         retries: int = DEFAULT_RETRIES,
         backoff: float = DEFAULT_BACKOFF_S,
+        verify: ssl.SSLContext | bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        super().__init__(base_url, api_key, timeout, retries, backoff)
+        super().__init__(base_url, api_key, timeout, retries, backoff, verify)
         self._http = httpx.AsyncClient(transport=transport, **self._options)
 
     async def __aenter__(self) -> Self:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from service.client import SaysoClient, SaysoError
+from service.client import AsyncSaysoClient, SaysoClient, SaysoError
 from tests.conftest import FAKE_MODEL, ROOT, SEED_ID
 from tests.test_e2e import free_port, wait_ready
 
@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 
 API_KEY = "integration-key"
 QUESTION = "What did Denis Depoux say about AI?"
+DEAD = "http://127.0.0.1:9"  # nothing listens: a retriever given a client never asks it
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +194,22 @@ def test_the_javascript_example_of_the_docs_runs(server: str, tmp_path: Path) ->
     out = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "Denis Depoux" in out.stdout
+
+
+def test_retrievers_use_the_clients_they_are_given(server: str) -> None:
+    from service.integrations import langchain, llamaindex
+
+    async def ask() -> tuple[list[str], list[str]]:
+        async with AsyncSaysoClient(server) as shared:
+            chain = langchain.SaysoRetriever(base_url=DEAD, k=2, async_client=shared)
+            index = llamaindex.SaysoRetriever(DEAD, k=2, async_client=shared)
+            docs = await chain.ainvoke(QUESTION)
+            found = await index.aretrieve(QUESTION)
+            return [d.id or "" for d in docs], [n.node.node_id for n in found]
+
+    with SaysoClient(server) as client:
+        expected = [p.id for p in client.search(QUESTION, k=2).passages]
+        docs = langchain.SaysoRetriever(base_url=DEAD, k=2, client=client).invoke(QUESTION)
+        found = llamaindex.SaysoRetriever(DEAD, k=2, client=client).retrieve(QUESTION)
+    assert [d.id for d in docs] == [n.node.node_id for n in found] == expected
+    assert asyncio.run(ask()) == (expected, expected)

@@ -46,6 +46,11 @@ class SaysoRetriever(BaseRetriever):
     speaker: str | None = None
     timeout: float = DEFAULT_TIMEOUT_S
     retries: int = DEFAULT_RETRIES
+    client: SaysoClient | None = Field(default=None, exclude=True)
+    """A client to use instead of one made from base_url and the options above."""
+    async_client: AsyncSaysoClient | None = Field(default=None, exclude=True)
+    """An async client to reuse (on one event loop, closed by its owner); without one, each
+    ainvoke opens and closes its own, since an httpx.AsyncClient belongs to its loop."""
     _client: SaysoClient | None = PrivateAttr(default=None)
 
     def _search_args(self) -> dict[str, Any]:
@@ -57,14 +62,15 @@ class SaysoRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        if self._client is None:
-            self._client = SaysoClient(self.base_url, **self._options())
-        return documents(self._client.search(query, **self._search_args()))
+        client = self.client or self._client
+        if client is None:
+            client = self._client = SaysoClient(self.base_url, **self._options())
+        return documents(client.search(query, **self._search_args()))
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
     ) -> list[Document]:
-        # A client per call: an httpx.AsyncClient belongs to the event loop that opened it,
-        # and a retriever may be awaited from several loops.
+        if self.async_client is not None:
+            return documents(await self.async_client.search(query, **self._search_args()))
         async with AsyncSaysoClient(self.base_url, **self._options()) as client:
             return documents(await client.search(query, **self._search_args()))

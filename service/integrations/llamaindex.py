@@ -14,6 +14,7 @@ embedder's view of the node.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
@@ -67,8 +68,14 @@ class SaysoRetriever(BaseRetriever):
         speaker: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         retries: int = DEFAULT_RETRIES,
+        client: SaysoClient | None = None,
+        async_client: AsyncSaysoClient | None = None,
         callback_manager: CallbackManager | None = None,
     ) -> None:
+        """`client` / `async_client`: clients to use instead of ones made from base_url and
+        the options (an async one is reused on one event loop and closed by its owner;
+        without one, each aretrieve opens its own, since an httpx.AsyncClient belongs to
+        its loop)."""
         super().__init__(callback_manager=callback_manager)
         self.base_url = base_url
         self.k = k
@@ -78,32 +85,23 @@ class SaysoRetriever(BaseRetriever):
         self._api_key = api_key
         self._timeout = timeout
         self._retries = retries
-        self._client: SaysoClient | None = None
+        self._client = client
+        self._async_client = async_client
+
+    def _options(self) -> dict[str, Any]:
+        return {"api_key": self._api_key, "timeout": self._timeout, "retries": self._retries}
+
+    def _search_args(self) -> dict[str, Any]:
+        return {"k": self.k, "mode": self.mode, "doc_ids": self.doc_ids, "speaker": self.speaker}
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         if self._client is None:
-            self._client = SaysoClient(
-                self.base_url, api_key=self._api_key, timeout=self._timeout, retries=self._retries
-            )
-        result = self._client.search(
-            query_bundle.query_str,
-            k=self.k,
-            mode=self.mode,
-            doc_ids=self.doc_ids,
-            speaker=self.speaker,
-        )
-        return nodes(result)
+            self._client = SaysoClient(self.base_url, **self._options())
+        return nodes(self._client.search(query_bundle.query_str, **self._search_args()))
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        # A client per call: an httpx.AsyncClient belongs to the event loop that opened it.
-        async with AsyncSaysoClient(
-            self.base_url, api_key=self._api_key, timeout=self._timeout, retries=self._retries
-        ) as client:
-            result = await client.search(
-                query_bundle.query_str,
-                k=self.k,
-                mode=self.mode,
-                doc_ids=self.doc_ids,
-                speaker=self.speaker,
-            )
-        return nodes(result)
+        query = query_bundle.query_str
+        if self._async_client is not None:
+            return nodes(await self._async_client.search(query, **self._search_args()))
+        async with AsyncSaysoClient(self.base_url, **self._options()) as client:
+            return nodes(await client.search(query, **self._search_args()))
