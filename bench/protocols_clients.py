@@ -2,8 +2,8 @@
 
 One real `sayso serve` process on loopback (or --url), the dev questions, and per question,
 in turn: a plain httpx POST /v1/search, SaysoClient.search, the LangChain retriever's
-invoke and ainvoke, and the LlamaIndex retriever's retrieve and aretrieve, all with k=5 and the server's
-default mode. The calls are interleaved so that load from other jobs hits them alike.
+invoke and ainvoke (a client per call, and a shared AsyncSaysoClient), and the LlamaIndex
+retriever's retrieve and aretrieve, all with k=5 and the server's default mode. The calls are interleaved so that load from other jobs hits them alike.
 Reports p50 / p95 in ms and the p50 overhead over plain HTTP. Not a test; never fails on time.
 
     python bench/protocols_clients.py [--passes 3] [--url http://127.0.0.1:8000]
@@ -33,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from service.client import SaysoClient  # noqa: E402
+from service.client import AsyncSaysoClient, SaysoClient  # noqa: E402
 
 K = 5
 SAYSO = [sys.executable, "-m", "service"]
@@ -98,6 +98,8 @@ def main() -> None:
         langchain = LangChainRetriever(base_url=base, k=K)
         llama = LlamaIndexRetriever(base, k=K)
         loop = asyncio.new_event_loop()
+        shared = AsyncSaysoClient(base)
+        reusing = LangChainRetriever(base_url=base, k=K, async_client=shared)
         calls: dict[str, Callable[[str], object]] = {
             "POST /v1/search (httpx)": lambda q: http.post(
                 "/v1/search", json={"question": q, "k": K}
@@ -105,6 +107,7 @@ def main() -> None:
             "SaysoClient.search": lambda q: client.search(q, k=K),
             "LangChain invoke": langchain.invoke,
             "LangChain ainvoke": lambda q: loop.run_until_complete(langchain.ainvoke(q)),
+            "LangChain ainvoke, shared": lambda q: loop.run_until_complete(reusing.ainvoke(q)),
             "LlamaIndex retrieve": llama.retrieve,
             "LlamaIndex aretrieve": lambda q: loop.run_until_complete(llama.aretrieve(q)),
         }
@@ -119,6 +122,7 @@ def main() -> None:
                     started = time.perf_counter()
                     call(question)
                     timings[name].append((time.perf_counter() - started) * 1000)
+        loop.run_until_complete(shared.aclose())
         loop.close()
         client.close()
 
