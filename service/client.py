@@ -75,6 +75,8 @@ class _Request:
     path: str
     params: Mapping[str, Any] | None = None
     json: Any = None
+    reads_only: bool = True
+    """No side effect on the server: safe to resend after a connection broke mid-way."""
 
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -136,7 +138,8 @@ def _add_document(
     id: str, text: str, title: str, source: str, url: str, published: str
 ) -> _Request:
     body = {"id": id, "text": text, "title": title, "source": source, "url": url}
-    return _Request("POST", "/v1/documents", json=body | {"published": published})
+    body["published"] = published
+    return _Request("POST", "/v1/documents", json=body, reads_only=False)
 
 
 def _quote_list(data: Mapping[str, Any]) -> list[Quote]:
@@ -222,9 +225,15 @@ class _Base:
         return SaysoError(None, "unreachable", f"Cannot reach {self.base_url}: {exc!r}")
 
 
-# Connection failures (the request never reached the server) are retried for every method;
-# a read timeout is not, since the server may have acted on the request.
-_RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout)
+# Connection failures before the request reached the server are retried for every call; a
+# connection that broke mid-way (a keep-alive connection the server closed as it was reused)
+# only for reads. A read timeout never is: the server is busy, and asking again adds load.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
+_BROKEN = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+def _retryable(request: _Request, exc: httpx.TransportError) -> bool:
+    return isinstance(exc, _NOT_SENT) or (request.reads_only and isinstance(exc, _BROKEN))
 
 
 class SaysoClient(_Base):
@@ -264,12 +273,10 @@ class SaysoClient(_Base):
                 response = self._http.request(
                     request.method, request.path, params=request.params, json=request.json
                 )
-            except _RETRYABLE as exc:
-                if attempt >= self.retries:
+            except httpx.TransportError as exc:
+                if attempt >= self.retries or not _retryable(request, exc):
                     raise self._unreachable(exc) from exc
                 time.sleep(self._delay(attempt))
-            except httpx.TransportError as exc:
-                raise self._unreachable(exc) from exc
             else:
                 if response.is_success:
                     return response.json()
@@ -355,7 +362,7 @@ class SaysoClient(_Base):
     def delete_document(self, doc_id: str) -> WriteResult:
         """DELETE /v1/documents/{id}."""
         path = f"/v1/documents/{_segment(doc_id)}"
-        return WriteResult.from_json(self._send(_Request("DELETE", path)))
+        return WriteResult.from_json(self._send(_Request("DELETE", path, reads_only=False)))
 
 
 class AsyncSaysoClient(_Base):
@@ -393,12 +400,10 @@ class AsyncSaysoClient(_Base):
                 response = await self._http.request(
                     request.method, request.path, params=request.params, json=request.json
                 )
-            except _RETRYABLE as exc:
-                if attempt >= self.retries:
+            except httpx.TransportError as exc:
+                if attempt >= self.retries or not _retryable(request, exc):
                     raise self._unreachable(exc) from exc
                 await asyncio.sleep(self._delay(attempt))
-            except httpx.TransportError as exc:
-                raise self._unreachable(exc) from exc
             else:
                 if response.is_success:
                     return response.json()
@@ -481,7 +486,7 @@ class AsyncSaysoClient(_Base):
 
     async def delete_document(self, doc_id: str) -> WriteResult:
         path = f"/v1/documents/{_segment(doc_id)}"
-        return WriteResult.from_json(await self._send(_Request("DELETE", path)))
+        return WriteResult.from_json(await self._send(_Request("DELETE", path, reads_only=False)))
 
 
 def _segment(segment: str) -> str:

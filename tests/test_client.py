@@ -168,6 +168,7 @@ READY = httpx.Response(200, json={"status": "ready", "documents": 1})
     [
         httpx.ConnectError("refused"),
         httpx.ConnectTimeout("slow"),
+        httpx.RemoteProtocolError("a reused connection was closed"),
         _error(503, "not_ready"),
         _error(429, "rate_limited", {"Retry-After": "0"}),
     ],
@@ -201,7 +202,7 @@ def test_retries_are_bounded_and_back_off() -> None:
         (_error(500, "internal_error"), 500, "internal_error"),
         (httpx.Response(502, text="<html>Bad gateway</html>"), 502, "http_error"),
         (httpx.ReadTimeout("no answer"), None, "timeout"),
-        (httpx.RemoteProtocolError("closed"), None, "unreachable"),
+        (httpx.ProxyError("refused"), None, "unreachable"),
     ],
 )
 def test_final_failures_are_not_retried(
@@ -215,6 +216,23 @@ def test_final_failures_are_not_retried(
         sayso.ready()
     assert len(seen) == 1
     assert (caught.value.status, caught.value.code) == (status, code)
+
+
+def test_a_write_is_not_resent_once_the_connection_broke_mid_way() -> None:
+    written = {"id": "a", "status": "created", "index_id": "i", "documents": 2, "passages": 9}
+    for write in (lambda c: c.add_document("a", "Some text."), lambda c: c.delete_document("a")):
+        broken = httpx.RemoteProtocolError("closed")
+        transport, seen = _scripted(broken, httpx.Response(200, json=written))
+        with (
+            SaysoClient("http://x", retries=3, backoff=0, transport=transport) as sayso,
+            pytest.raises(SaysoError, match="unreachable"),
+        ):
+            write(sayso)
+        assert len(seen) == 1
+    transport, seen = _scripted(httpx.ConnectError("refused"), httpx.Response(201, json=written))
+    with SaysoClient("http://x", retries=3, backoff=0, transport=transport) as sayso:
+        assert sayso.add_document("a", "Some text.").status == "created"
+    assert len(seen) == 2
 
 
 def test_async_client_retries_then_succeeds() -> None:
