@@ -24,6 +24,7 @@ from service.page import install_page
 from service.routes import router
 from service.settings import Settings
 from service.telemetry import Metrics, RequestTelemetry
+from service.tools import router as tools_router
 from service.writes import router as write_router
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(chat_router)
+    app.include_router(tools_router)
     install_page(app)
     app.include_router(write_router)
     metrics = Metrics(lambda: _index_state(app))

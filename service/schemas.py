@@ -12,6 +12,9 @@ from service.settings import K_CEILING, QUESTION_CEILING, Settings
 MAX_MESSAGES = 1000  # hard ceiling; SAYSO_MAX_MESSAGES is the limit in force
 MAX_MESSAGE_CHARS = 8000
 DEFAULT_MAX_TOKENS = 800
+MIN_CONTEXT_TOKENS = 32
+MAX_CONTEXT_TOKENS = 32000
+"""Bounds of /v1/context's `max_tokens` (the token cap)."""
 # The defaults; the limits in force are Settings.max_question_chars and max_k, checked by
 # service.limits (the schema only carries hard ceilings so the settings can raise them).
 MAX_QUESTION_CHARS: int = Settings.model_fields["max_question_chars"].default
@@ -240,14 +243,26 @@ class ContextRequest(BaseModel):
     k: K = 5
     max_tokens: int = Field(
         DEFAULT_MAX_TOKENS,
-        ge=32,
-        le=32000,
+        ge=MIN_CONTEXT_TOKENS,
+        le=MAX_CONTEXT_TOKENS,
         description="Budget for `context`, counted with the embedding model's tokenizer",
     )
     mode: Mode | None = Field(None, description="hybrid, dense or lexical")
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
         None, max_length=1000, description="Only search these documents"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        # A model calling the strict search tool sends null for "the default".
+        if isinstance(data, dict):
+            return {
+                key: value
+                for key, value in data.items()
+                if not (value is None and key in ("k", "max_tokens"))
+            }
+        return data
 
     @model_validator(mode="after")
     def _one_input(self) -> ContextRequest:
@@ -305,6 +320,19 @@ class ContextResponse(BaseModel):
     quotes: list[QuoteOut]
 
 
+class ToolCallOut(BaseModel):
+    method: Literal["GET", "POST"]
+    path: str = Field(description="The route; `{name}` is filled from the argument `name`")
+    arguments: Literal["body", "query", "path"] = Field(
+        description="Where the tool's arguments go: the JSON body, the query string (leave "
+        "out nulls) or the path"
+    )
+
+
 class ToolsOut(BaseModel):
-    tools: list[dict[str, Any]] = Field(description="OpenAI-style tool definitions")
-    calls: dict[str, dict[str, str]] = Field(description="Tool name -> the HTTP call to make")
+    format: Literal["openai", "anthropic"] = Field(description="The form of `tools`")
+    tools: list[dict[str, Any]] = Field(
+        description="Tool definitions: OpenAI function tools with `strict: true`, or "
+        "Anthropic tools with `input_schema` (the same JSON Schema)"
+    )
+    calls: dict[str, ToolCallOut] = Field(description="Tool name -> the HTTP call to make")
