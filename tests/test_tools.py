@@ -14,7 +14,7 @@ from service.app import create_app
 from service.settings import Settings
 
 # What an OpenAI model in strict mode could send: every key, null for the defaults.
-ARGUMENTS = {
+ARGUMENTS: dict[str, dict[str, Any]] = {
     "search_news": {"question": "R&D spending", "k": 2, "max_tokens": None},
     "find_quotes": {"speaker": None, "q": "innovation", "doc_id": None, "limit": 3},
     "get_document": {"doc_id": "china-daily-new-quality-productive-forces"},
