@@ -23,7 +23,7 @@ from service.limits import BodySizeLimit, RateLimit
 from service.page import install_page
 from service.routes import router
 from service.settings import Settings
-from service.telemetry import Metrics, RequestTelemetry
+from service.telemetry import REQUEST_ID_HEADER, Metrics, RequestTelemetry
 from service.tools import router as tools_router
 from service.writes import router as write_router
 
@@ -123,7 +123,9 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            # Browser code may read these: the id to quote in a bug report, when to retry.
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
             max_age=600,
         )
     return app
