@@ -65,7 +65,7 @@ def _citation(citation: Citation) -> CitationOut:
     )
 
 
-@router.post("/v1/context", response_model=ContextResponse)
+@router.post("/v1/context", response_model=ContextResponse, operation_id="get_context")
 def context(
     body: ContextRequest,
     searcher: SearcherDep,

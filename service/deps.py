@@ -6,7 +6,8 @@ import hmac
 import ipaddress
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from index.models.tokens import TokenCounter, token_counter
 from index.search import Searcher
@@ -80,7 +81,18 @@ def _check_key(request: Request, key: str) -> None:
         )
 
 
-def require_writer(request: Request, settings: SettingsDep) -> None:
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="SAYSO_API_KEY, as `Authorization: Bearer <key>`: needed for writes when a key "
+    "is set, and for reads too with SAYSO_PROTECT_READS",
+)
+"""Declares the scheme in the OpenAPI (the Authorize button of /docs); never refuses a
+request itself: _check_key does, with the JSON error shape."""
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+
+
+def require_writer(request: Request, settings: SettingsDep, _: BearerDep) -> None:
     """Writes need the API key when one is set; without one, only a loopback-bound service
     accepts them (anyone who can reach a public address could otherwise change the corpus)."""
     if settings.api_key:
