@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -104,6 +104,14 @@ def require_writer(request: Request, settings: SettingsDep, _: BearerDep) -> Non
             f"Writes are disabled: the service listens on {settings.host} without an API key; "
             "set SAYSO_API_KEY (or bind to 127.0.0.1) to allow them.",
         )
+
+
+def write_access(settings: Settings) -> Literal["open", "key", "disabled"]:
+    """Who may write, as require_writer decides: anyone (loopback, no key), holders of the
+    API key, or nobody (a public address without a key)."""
+    if settings.api_key:
+        return "key"
+    return "open" if is_loopback(settings.host) else "disabled"
 
 
 def require_reader(request: Request, settings: SettingsDep) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from index.passages import Passage
 from index.quotes.model import Quote
 from index.search import SearchResult
-from service.deps import SearcherDep, SettingsDep, current_searcher
+from service.deps import SearcherDep, SettingsDep, current_searcher, write_access
 from service.errors import ApiError, error_response
 from service.limits import check_k, check_question, resolve_mode
 from service.schemas import (
@@ -67,6 +67,7 @@ def readyz(request: Request, settings: SettingsDep) -> Any:
         fusion=searcher.fusion,
         modes=searcher.modes,
         profile=searcher.profile(settings.mode) | {"build": manifest.settings},
+        writes=write_access(settings),
     )
 
 

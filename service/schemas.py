@@ -248,6 +248,11 @@ class ReadyOut(BaseModel):
     fusion: str
     modes: list[Mode] = []
     profile: dict[str, object] = {}
+    writes: Literal["open", "key", "disabled"] = Field(
+        "open",
+        description="Who may add or delete documents: anyone (loopback, no key), holders of "
+        "SAYSO_API_KEY, or nobody (a public address without a key)",
+    )
 
 
 class ErrorBody(BaseModel):
@@ -388,3 +393,12 @@ class ToolsOut(BaseModel):
         "Anthropic tools with `input_schema` (the same JSON Schema)"
     )
     calls: dict[str, ToolCallOut] = Field(description="Tool name -> the HTTP call to make")
+
+
+class ExampleOut(BaseModel):
+    question: str
+    doc_id: str = Field(description="The document the question was drawn from")
+
+
+class ExamplesOut(BaseModel):
+    examples: list[ExampleOut]
