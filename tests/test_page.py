@@ -98,6 +98,7 @@ def test_page_assets_and_no_html_from_data() -> None:
     html = (STATIC / "index.html").read_text()
     assert re.findall(r'(?:src|href)="(/[^"]+)"', html)
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html), "no external assets"
+    assert not re.search(r"https?://", html.replace("http://www.w3.org/", ""))
     script = (STATIC / "app.js").read_text()
     # Text from documents must never be parsed as HTML.
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
