@@ -448,6 +448,7 @@ const loaded = new Set();
 
 function show(view) {
   if (!VIEWS.includes(view)) view = "ask";
+  if (document.body.dataset.view && document.body.dataset.view !== view) $("reader").hidden = true;
   for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
   for (const tab of document.querySelectorAll(".tabs a")) {
     tab.classList.toggle("active", tab.dataset.view === view);
