@@ -10,12 +10,13 @@ from fastapi.testclient import TestClient
 from index.search import Searcher
 from service.app import create_app
 from service.settings import Settings
+from tests.conftest import FAKE_MODEL
 
 ORIGIN = "https://chat.example"
 
 
 def make_client(searcher: Searcher, **settings: Any) -> TestClient:
-    app = create_app(Settings(model="fake-hash-encoder", **settings), searcher=searcher)
+    app = create_app(Settings(model=FAKE_MODEL, **settings), searcher=searcher)
     return TestClient(app, raise_server_exceptions=False)
 
 

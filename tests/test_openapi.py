@@ -11,10 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.quotes.model import KINDS
-from index.search import MODES, Searcher
+from index.search import Searcher
+from index.search.searcher import MODES
 from index.updates import ChangeKind
 from service.app import create_app
 from service.settings import Settings
+from tests.conftest import FAKE_MODEL
 
 # Other programs generate clients from these: renaming one is a breaking change.
 OPERATION_IDS = {
@@ -36,7 +38,7 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 def make_client(searcher: Searcher, **settings: Any) -> TestClient:
-    app = create_app(Settings(model="fake-hash-encoder", **settings), searcher=searcher)
+    app = create_app(Settings(model=FAKE_MODEL, **settings), searcher=searcher)
     return TestClient(app, raise_server_exceptions=False)
 
 

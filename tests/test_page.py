@@ -15,10 +15,11 @@ from index.search import Searcher
 from service.app import create_app
 from service.page import STATIC, example_questions
 from service.settings import Settings
+from tests.conftest import FAKE_MODEL
 
 
 def make_client(searcher: Searcher, **settings: Any) -> TestClient:
-    app = create_app(Settings(model="fake-hash-encoder", **settings), searcher=searcher)
+    app = create_app(Settings(model=FAKE_MODEL, **settings), searcher=searcher)
     return TestClient(app, raise_server_exceptions=False)
 
 

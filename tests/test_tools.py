@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from index.search import Searcher
 from service.app import create_app
 from service.settings import Settings
+from tests.conftest import FAKE_MODEL
 
 # What an OpenAI model in strict mode could send: every key, null for the defaults.
 ARGUMENTS: dict[str, dict[str, Any]] = {
@@ -22,7 +23,7 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
 
 
 def make_client(searcher: Searcher, **settings: Any) -> TestClient:
-    app = create_app(Settings(model="fake-hash-encoder", **settings), searcher=searcher)
+    app = create_app(Settings(model=FAKE_MODEL, **settings), searcher=searcher)
     return TestClient(app, raise_server_exceptions=False)
 
 
