@@ -339,3 +339,18 @@ def test_upload_renders_document_text_as_text(server: str, browser: Any, tmp_pat
     assert status == 404
     assert page.title() != "pwned" and errors == []
     page.close()
+
+
+def test_api_docs_render_offline(server: str, browser: Any, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    requests, errors = _watch(page, server)
+    page.goto(server + "/docs")
+    page.locator(".swagger-ui .info .title").wait_for(timeout=WAIT_MS)
+    assert "sayso" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.locator(".swagger-ui button.authorize").is_visible()  # the bearer scheme
+    assert page.locator(".opblock").count() >= 12
+    _shot(page, tmp_path, "api-docs")
+    outside = [r.url for r in requests if not r.url.startswith(server)]
+    assert outside == [], "the API docs must not load anything from the internet"
+    assert errors == []
+    page.close()
