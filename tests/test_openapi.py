@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from index.quotes.model import KINDS
 from index.search import Searcher
-from index.search.searcher import MODES
+from index.search.modes import MODES
 from index.updates import ChangeKind
 from service.app import create_app
 from service.settings import Settings
