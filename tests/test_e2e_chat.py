@@ -283,6 +283,11 @@ def test_deep_links(server: str, browser: Any, tmp_path: Path) -> None:
     assert page.locator("#view-quotes").is_visible() and not page.locator("#view-ask").is_visible()
     page.goto(server + "/#extract")
     assert page.locator("#view-extract").is_visible()
+    _, listing = _get(server + "/v1/documents")
+    doc_id = listing["documents"][0]["id"]
+    page.goto(f"{server}/?doc={urllib.parse.quote(doc_id)}#documents")
+    page.locator(f'#reader-body[data-doc-id="{doc_id}"]').wait_for(timeout=WAIT_MS)
+    assert page.locator("#view-documents").is_visible()
     assert errors == []
     page.close()
 
