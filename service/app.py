@@ -8,22 +8,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Security
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from index.search import Searcher
 from index.updates import IndexHolder
+from service.apidocs import install_docs, operation_id
 from service.chat import router as chat_router
-from service.deps import require_reader
+from service.deps import BEARER, require_reader
 from service.errors import install_error_handlers
 from service.indexing import load_searcher
 from service.limits import BodySizeLimit, RateLimit
 from service.page import install_page
 from service.routes import router
 from service.settings import Settings
-from service.telemetry import Metrics, RequestTelemetry
+from service.telemetry import REQUEST_ID_HEADER, Metrics, RequestTelemetry
+from service.tools import router as tools_router
 from service.writes import router as write_router
 
 log = logging.getLogger(__name__)
@@ -91,16 +93,24 @@ def create_app(
             serve_searcher(app, settings, searcher)
         yield
 
+    # With protected reads every route shows the lock in /docs, so "Try it out" sends the key.
+    protected = settings.protect_reads and bool(settings.api_key)
+    reads_need_key = [Security(BEARER)] if protected else []
     app = FastAPI(
         title="sayso",
         summary="Question answering over news: passages and the quotes that matter.",
         version="0.1.0",
         lifespan=lifespan,
-        dependencies=[Depends(require_reader)],
+        dependencies=[Depends(require_reader), *reads_need_key],
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(router)
     app.include_router(chat_router)
+    app.include_router(tools_router)
     install_page(app)
     app.include_router(write_router)
     metrics = Metrics(lambda: _index_state(app))
@@ -121,7 +131,9 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            # Browser code may read these: the id to quote in a bug report, when to retry.
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
             max_age=600,
         )
     return app

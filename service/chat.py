@@ -1,4 +1,4 @@
-"""Chatbot routes: citable context for a conversation turn, and tool definitions."""
+"""Chatbot routes: citable context for a conversation turn (tools: service/tools.py)."""
 
 from __future__ import annotations
 
@@ -13,17 +13,13 @@ from service.errors import ApiError
 from service.limits import check_k, check_mode, check_question
 from service.routes import ERRORS, quote_out
 from service.schemas import (
-    MAX_K,
     CitationOut,
     ContextRequest,
     ContextResponse,
     SpanOut,
-    ToolsOut,
 )
 
 router = APIRouter(responses=ERRORS, tags=["chat"])
-
-SEARCH_TOOL = "search_news"
 
 
 def _check_limits(body: ContextRequest, settings: Any) -> None:
@@ -69,7 +65,7 @@ def _citation(citation: Citation) -> CitationOut:
     )
 
 
-@router.post("/v1/context", response_model=ContextResponse)
+@router.post("/v1/context", response_model=ContextResponse, operation_id="get_context")
 def context(
     body: ContextRequest,
     searcher: SearcherDep,
@@ -107,55 +103,4 @@ def context(
         tokens=built.tokens,
         citations=[_citation(c) for c in built.citations],
         quotes=[quote_out(q, passage_ids.get(q.id), None) for q in built.quotes],
-    )
-
-
-def tool_definitions() -> list[dict[str, Any]]:
-    """OpenAI-style function tools (pass them as `tools` to a chat completion)."""
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": SEARCH_TOOL,
-                "description": (
-                    "Search the news articles indexed by sayso. Returns numbered passages "
-                    "([1], [2], ...) with titles, sources and attributed quotes, ready to "
-                    "cite. Ask one self-contained question per call."
-                ),
-                "parameters": {
-                    "type": "object",
-                    "properties": {
-                        "question": {
-                            "type": "string",
-                            "description": "A self-contained question or keywords",
-                        },
-                        "k": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_K,
-                            "default": 5,
-                            "description": "How many passages to return",
-                        },
-                        "max_tokens": {
-                            "type": "integer",
-                            "minimum": 32,
-                            "default": 800,
-                            "description": "Token budget of the returned context",
-                        },
-                    },
-                    "required": ["question"],
-                    "additionalProperties": False,
-                },
-            },
-        }
-    ]
-
-
-@router.get("/v1/tools", response_model=ToolsOut)
-def tools() -> ToolsOut:
-    """Tool definitions for a chatbot whose model calls tools; `calls` says how to run
-    each: send the tool's JSON arguments as the body of that request."""
-    return ToolsOut(
-        tools=tool_definitions(),
-        calls={SEARCH_TOOL: {"method": "POST", "path": "/v1/context"}},
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from index.models.tokens import TokenCounter, token_counter
 from index.search import Searcher
@@ -80,7 +81,18 @@ def _check_key(request: Request, key: str) -> None:
         )
 
 
-def require_writer(request: Request, settings: SettingsDep) -> None:
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="SAYSO_API_KEY, as `Authorization: Bearer <key>`: needed for writes when a key "
+    "is set, and for reads too with SAYSO_PROTECT_READS",
+)
+"""Declares the scheme in the OpenAPI (the Authorize button of /docs); never refuses a
+request itself: _check_key does, with the JSON error shape."""
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+
+
+def require_writer(request: Request, settings: SettingsDep, _: BearerDep) -> None:
     """Writes need the API key when one is set; without one, only a loopback-bound service
     accepts them (anyone who can reach a public address could otherwise change the corpus)."""
     if settings.api_key:
@@ -92,6 +104,14 @@ def require_writer(request: Request, settings: SettingsDep) -> None:
             f"Writes are disabled: the service listens on {settings.host} without an API key; "
             "set SAYSO_API_KEY (or bind to 127.0.0.1) to allow them.",
         )
+
+
+def write_access(settings: Settings) -> Literal["open", "key", "disabled"]:
+    """Who may write, as require_writer decides: anyone (loopback, no key), holders of the
+    API key, or nobody (a public address without a key)."""
+    if settings.api_key:
+        return "key"
+    return "open" if is_loopback(settings.host) else "disabled"
 
 
 def require_reader(request: Request, settings: SettingsDep) -> None:

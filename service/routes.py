@@ -10,7 +10,7 @@ from index.passages import Passage
 from index.quotes import extract_quotes
 from index.quotes.model import Quote
 from index.search import SearchResult
-from service.deps import SearcherDep, SettingsDep, current_searcher
+from service.deps import SearcherDep, SettingsDep, current_searcher, write_access
 from service.errors import ApiError, error_response
 from service.limits import check_k, check_question, resolve_mode
 from service.schemas import (
@@ -43,13 +43,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(responses=ERRORS)
 
 
-@router.get("/healthz", response_model=HealthOut, tags=["health"])
+@router.get("/healthz", response_model=HealthOut, tags=["health"], operation_id="health")
 def healthz() -> HealthOut:
     """Up while the process is up."""
     return HealthOut(status="ok")
 
 
-@router.get("/readyz", response_model=ReadyOut, tags=["health"])
+@router.get("/readyz", response_model=ReadyOut, tags=["health"], operation_id="ready")
 def readyz(request: Request, settings: SettingsDep) -> Any:
     """200 with index facts once the index is loaded; 503 before (or if loading failed)."""
     searcher = current_searcher(request)
@@ -68,6 +68,7 @@ def readyz(request: Request, settings: SettingsDep) -> Any:
         fusion=searcher.fusion,
         modes=searcher.modes,
         profile=searcher.profile(settings.mode) | {"build": manifest.settings},
+        writes=write_access(settings),
     )
 
 
@@ -124,7 +125,7 @@ def quote_out(quote: Quote, passage_id: str | None, score: float | None) -> Quot
     )
 
 
-@router.post("/v1/search", response_model=SearchResponse, tags=["search"])
+@router.post("/v1/search", response_model=SearchResponse, tags=["search"], operation_id="search")
 def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) -> SearchResponse:
     """The passages that best answer a question, best first."""
     check_question(body.question, settings)
@@ -136,7 +137,7 @@ def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) ->
     return _response(result, searcher)
 
 
-@router.get("/v1/search", response_model=SearchResponse, tags=["search"])
+@router.get("/v1/search", response_model=SearchResponse, tags=["search"], operation_id="search_get")
 def search_get(
     q: Annotated[
         Question, Query(description=f"The question (default limit {MAX_QUESTION_CHARS} characters)")
@@ -157,7 +158,7 @@ def search_get(
     return _response(result, searcher)
 
 
-@router.get("/v1/quotes", response_model=QuotesOut, tags=["quotes"])
+@router.get("/v1/quotes", response_model=QuotesOut, tags=["quotes"], operation_id="list_quotes")
 def list_quotes(
     searcher: SearcherDep,
     settings: SettingsDep,
@@ -178,14 +179,21 @@ def list_quotes(
     )
 
 
-@router.post("/v1/extract", response_model=QuotesOut, tags=["quotes"])
+@router.post(
+    "/v1/extract", response_model=QuotesOut, tags=["quotes"], operation_id="extract_quotes"
+)
 def extract(body: ExtractIn) -> QuotesOut:
     """The attributed quotes of any posted text (offsets into `text`); nothing is stored."""
     quotes = extract_quotes(body.text, doc_id="text")
     return QuotesOut(quotes=[quote_out(q, None, None) for q in quotes])
 
 
-@router.get("/v1/documents", response_model=DocumentListOut, tags=["documents"])
+@router.get(
+    "/v1/documents",
+    response_model=DocumentListOut,
+    tags=["documents"],
+    operation_id="list_documents",
+)
 def list_documents(searcher: SearcherDep) -> DocumentListOut:
     """Every indexed document, without its text."""
     counts: dict[str, int] = {}
@@ -206,7 +214,12 @@ def list_documents(searcher: SearcherDep) -> DocumentListOut:
     )
 
 
-@router.get("/v1/documents/{doc_id}", response_model=DocumentOut, tags=["documents"])
+@router.get(
+    "/v1/documents/{doc_id}",
+    response_model=DocumentOut,
+    tags=["documents"],
+    operation_id="get_document",
+)
 def get_document(doc_id: str, searcher: SearcherDep) -> DocumentOut:
     """One document with its full text and its passages."""
     doc = searcher.index.documents.get(doc_id)
@@ -223,7 +236,12 @@ def get_document(doc_id: str, searcher: SearcherDep) -> DocumentOut:
     )
 
 
-@router.get("/v1/passages/{passage_id}", response_model=StoredPassageOut, tags=["documents"])
+@router.get(
+    "/v1/passages/{passage_id}",
+    response_model=StoredPassageOut,
+    tags=["documents"],
+    operation_id="get_passage",
+)
 def get_passage(passage_id: str, searcher: SearcherDep) -> StoredPassageOut:
     """One passage by id."""
     passage = searcher.passage(passage_id)

@@ -12,6 +12,9 @@ from service.settings import K_CEILING, QUESTION_CEILING, Settings
 MAX_MESSAGES = 1000  # hard ceiling; SAYSO_MAX_MESSAGES is the limit in force
 MAX_MESSAGE_CHARS = 8000
 DEFAULT_MAX_TOKENS = 800
+MIN_CONTEXT_TOKENS = 32
+MAX_CONTEXT_TOKENS = 32000
+"""Bounds of /v1/context's `max_tokens` (the token cap)."""
 # The defaults; the limits in force are Settings.max_question_chars and max_k, checked by
 # service.limits (the schema only carries hard ceilings so the settings can raise them).
 MAX_QUESTION_CHARS: int = Settings.model_fields["max_question_chars"].default
@@ -21,6 +24,11 @@ Mode = Annotated[
 ]
 """A retrieval mode's name, validated against the registry (index.search.modes)."""
 DOC_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$"
+QuoteKind = Literal["direct", "indirect"]
+"""index.quotes.model.KINDS, as a wire enum."""
+WriteStatus = Literal["created", "replaced", "unchanged", "deleted"]
+"""index.updates.ChangeKind, as a wire enum."""
+EXAMPLE_QUESTION = "How much did China invest in R&D in 2024?"
 
 
 def _meaningful(text: str) -> str:
@@ -65,7 +73,15 @@ RERANK_HELP = (
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": EXAMPLE_QUESTION, "k": 5, "mode": "hybrid"},
+                {"question": "What did Denis Depoux say about AI?", "speaker": "Depoux"},
+            ]
+        },
+    )
 
     question: Question
     k: K = 5
@@ -88,7 +104,20 @@ class SearchRequest(BaseModel):
 class DocumentIn(BaseModel):
     """An article to add, or to replace the article with the same id."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "city-budget-2026",
+                    "title": "City adopts its 2026 budget",
+                    "source": "Example Gazette",
+                    "text": "The council adopted the budget on Monday.\n"
+                    '"This budget keeps the libraries open," said Ana Ruiz, the mayor.',
+                }
+            ]
+        },
+    )
 
     id: str = Field(
         pattern=DOC_ID_PATTERN,
@@ -105,7 +134,7 @@ class DocumentWriteOut(BaseModel):
     """What a write did, and the index version now serving."""
 
     id: str
-    status: str = Field(description="created, replaced, unchanged or deleted")
+    status: WriteStatus = Field(description="created, replaced, unchanged or deleted")
     index_id: str
     documents: int
     passages: int
@@ -133,7 +162,7 @@ class PassageOut(BaseModel):
 
 class SearchResponse(BaseModel):
     question: str
-    mode: str
+    mode: Mode
     passages: list[PassageOut]
     quotes: list[QuoteOut] = Field(
         description="Quotes in these passages: speakers the question names first, "
@@ -157,7 +186,17 @@ class QuotesOut(BaseModel):
 class ExtractIn(BaseModel):
     """Any article text; its quotes are extracted and returned, nothing is stored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": '"We will open two more clinics next year," said Ana Ruiz, the '
+                    "city's mayor. She added that hiring would start in March."
+                }
+            ]
+        },
+    )
 
     text: Annotated[str, Field(min_length=1), AfterValidator(_meaningful)]
     title: Metadata = ""
@@ -195,20 +234,25 @@ class DocumentOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str
+    status: Literal["ok"]
 
 
 class ReadyOut(BaseModel):
-    status: str
+    status: Literal["ready"]
     documents: int
     passages: int
     model: str
     built_at: str
     index_id: str
-    mode: str
+    mode: Mode
     fusion: str
-    modes: list[str] = []
+    modes: list[Mode] = []
     profile: dict[str, object] = {}
+    writes: Literal["open", "key", "disabled"] = Field(
+        "open",
+        description="Who may add or delete documents: anyone (loopback, no key), holders of "
+        "SAYSO_API_KEY, or nobody (a public address without a key)",
+    )
 
 
 class ErrorBody(BaseModel):
@@ -231,7 +275,23 @@ class MessageIn(BaseModel):
 class ContextRequest(BaseModel):
     """A chat (`messages`, the last user turn is answered) or a bare `question`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "messages": [
+                        {"role": "user", "content": EXAMPLE_QUESTION},
+                        {"role": "assistant", "content": "More than 3.6 trillion yuan [1]."},
+                        {"role": "user", "content": "And what about chips?"},
+                    ],
+                    "k": 4,
+                    "max_tokens": 800,
+                },
+                {"question": EXAMPLE_QUESTION},
+            ]
+        },
+    )
 
     messages: list[MessageIn] | None = Field(
         None, min_length=1, max_length=MAX_MESSAGES, description="The conversation so far"
@@ -240,14 +300,26 @@ class ContextRequest(BaseModel):
     k: K = 5
     max_tokens: int = Field(
         DEFAULT_MAX_TOKENS,
-        ge=32,
-        le=32000,
+        ge=MIN_CONTEXT_TOKENS,
+        le=MAX_CONTEXT_TOKENS,
         description="Budget for `context`, counted with the embedding model's tokenizer",
     )
-    mode: Mode | None = Field(None, description="hybrid, dense or lexical")
+    mode: Mode | None = Field(None, description="A retrieval mode; the server default when omitted")
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(
         None, max_length=1000, description="Only search these documents"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        # A model calling the strict search tool sends null for "the default".
+        if isinstance(data, dict):
+            return {
+                key: value
+                for key, value in data.items()
+                if not (value is None and key in ("k", "max_tokens"))
+            }
+        return data
 
     @model_validator(mode="after")
     def _one_input(self) -> ContextRequest:
@@ -273,7 +345,7 @@ class QuoteOut(BaseModel):
     doc_id: str
     passage_id: str | None = None
     text: str
-    kind: str = "direct"
+    kind: QuoteKind = "direct"
     start: int
     end: int
     cue: str = ""
@@ -305,6 +377,28 @@ class ContextResponse(BaseModel):
     quotes: list[QuoteOut]
 
 
+class ToolCallOut(BaseModel):
+    method: Literal["GET", "POST"]
+    path: str = Field(description="The route; `{name}` is filled from the argument `name`")
+    arguments: Literal["body", "query", "path"] = Field(
+        description="Where the tool's arguments go: the JSON body, the query string (leave "
+        "out nulls) or the path"
+    )
+
+
 class ToolsOut(BaseModel):
-    tools: list[dict[str, Any]] = Field(description="OpenAI-style tool definitions")
-    calls: dict[str, dict[str, str]] = Field(description="Tool name -> the HTTP call to make")
+    format: Literal["openai", "anthropic"] = Field(description="The form of `tools`")
+    tools: list[dict[str, Any]] = Field(
+        description="Tool definitions: OpenAI function tools with `strict: true`, or "
+        "Anthropic tools with `input_schema` (the same JSON Schema)"
+    )
+    calls: dict[str, ToolCallOut] = Field(description="Tool name -> the HTTP call to make")
+
+
+class ExampleOut(BaseModel):
+    question: str
+    doc_id: str = Field(description="The document the question was drawn from")
+
+
+class ExamplesOut(BaseModel):
+    examples: list[ExampleOut]

@@ -35,6 +35,7 @@ def _out(change: Change) -> DocumentWriteOut:
     response_model=DocumentWriteOut,
     status_code=201,
     responses={200: {"model": DocumentWriteOut, "description": "Replaced or unchanged"}},
+    operation_id="put_document",
 )
 def put_document(
     body: DocumentIn, holder: HolderDep, _: WriterDep, response: Response
@@ -66,7 +67,9 @@ def put_document(
     return _out(change)
 
 
-@router.delete("/v1/documents/{doc_id}", response_model=DocumentWriteOut)
+@router.delete(
+    "/v1/documents/{doc_id}", response_model=DocumentWriteOut, operation_id="delete_document"
+)
 def delete_document(doc_id: str, holder: HolderDep, _: WriterDep) -> DocumentWriteOut:
     """Remove an article; answers once the index without it is on disk and serving."""
     try:

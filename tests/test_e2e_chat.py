@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,4 +166,196 @@ def test_chat_page_end_to_end(server: str, browser: Any, tmp_path: Path) -> None
     assert (tmp_path / "chat.png").stat().st_size > 10_000
     outside = [url for url in requests if not url.startswith(server)]
     assert outside == [], "the page must not load anything from the internet"
+    page.close()
+
+
+SCREENSHOTS = os.environ.get("SAYSO_SCREENSHOTS")
+"""A folder to keep the screenshots in, to look at them (default: the test's tmp_path)."""
+
+HOSTILE = (
+    "The harbour board met on Tuesday to discuss the pier.\n"
+    "A sign by the gate read <img src=x onerror=\"document.title='pwned'\"> and "
+    "<script>document.title='pwned'</script> in red paint.\n"
+    '"We will reopen the pier before the summer," said Mara Okafor, the harbour master.\n'
+)
+
+
+def _shot(page: Any, tmp_path: Path, name: str) -> Path:
+    folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def _watch(page: Any, server: str) -> tuple[list[Any], list[str]]:
+    """Requests the page makes, and its script errors (both checked at the end)."""
+    requests: list[Any] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    return requests, errors
+
+
+def test_page_views_in_the_browser(server: str, browser: Any, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    requests, errors = _watch(page, server)
+
+    # Ask: the example questions are drawn from the indexed articles.
+    page.goto(server + "/")
+    page.locator("#examples .chip").first.wait_for(timeout=WAIT_MS)
+    _, examples = _get(server + "/v1/examples?limit=6")
+    chips = page.locator("#examples .chip").all_inner_texts()
+    assert chips == [e["question"] for e in examples["examples"]]
+    _shot(page, tmp_path, "ask")
+    page.locator("#examples .chip").first.click()
+    page.locator(".reply .passage").first.wait_for(timeout=WAIT_MS)
+    assert "q=" in page.url  # the question is in the address, to share
+
+    # Documents: the list, and a document opened with its quotes marked.
+    page.click('.tabs a[data-view="documents"]')
+    page.locator(".doc-row").first.wait_for(timeout=WAIT_MS)
+    _, listing = _get(server + "/v1/documents")
+    rows = page.locator(".doc-row")
+    assert rows.count() == len(listing["documents"])
+    rows.first.locator(".doc-open").click()
+    page.locator("#reader-body mark.quote").first.wait_for(timeout=WAIT_MS)
+    doc_id = page.locator("#reader-body").get_attribute("data-doc-id")
+    _, document = _get(f"{server}/v1/documents/{doc_id}")
+    _, quotes = _get(f"{server}/v1/quotes?doc_id={doc_id}&limit=1000")
+    marks = page.locator("#reader-body mark.quote").all_inner_texts()
+    assert marks == [q["text"] for q in sorted(quotes["quotes"], key=lambda q: q["start"])]
+    assert page.locator("#reader-body").inner_text().strip() == document["text"].strip()
+    assert page.locator("#doc-add").is_visible()  # writes are open on a loopback server
+    _shot(page, tmp_path, "documents")
+
+    # Quotes: browse by speaker, then filter by topic.
+    page.click('.tabs a[data-view="quotes"]')
+    speaker = page.locator('.speaker[data-speaker="Denis Depoux"]')
+    speaker.wait_for(timeout=WAIT_MS)
+    speaker.click()
+    page.locator("#quote-summary", has_text="by Denis Depoux").wait_for(timeout=WAIT_MS)
+    names = page.locator("#quote-results .quote-speaker").all_inner_texts()
+    assert names and set(names) == {"Denis Depoux"}
+    page.fill("#quote-topic", "artificial intelligence")
+    page.click('#quote-filter button[type="submit"]')
+    page.locator("#quote-summary", has_text="artificial intelligence").wait_for(timeout=WAIT_MS)
+    first = page.locator("#quote-results .quote-text").first.inner_text()
+    assert "AI" in first, first  # the quote about AI ranks first
+    _shot(page, tmp_path, "quotes")
+
+    # Extract: pasted text comes back with its quotes marked at their offsets.
+    page.click('.tabs a[data-view="extract"]')
+    text = (
+        '"We will open two more clinics next year," said Ana Ruiz, the city\'s mayor.\n'
+        '"It is a good day for the city \U0001f600," said Bo Chen, a council member. <b>x</b>'
+    )
+    page.fill("#extract-text", text)
+    page.click("#extract-run")
+    page.locator("#extract-output mark.quote").first.wait_for(timeout=WAIT_MS)
+    extracted = _post(server + "/v1/extract", {"text": text})["quotes"]
+    marks = page.locator("#extract-output mark.quote").all_inner_texts()
+    assert marks == [text[q["start"] : q["end"]] for q in extracted]  # code point offsets
+    assert page.locator("#extract-output").inner_text() == text
+    assert page.locator("#extract-output b").count() == 0
+    _shot(page, tmp_path, "extract")
+
+    outside = [r.url for r in requests if not r.url.startswith(server)]
+    assert outside == [], "the page must not load anything from the internet"
+    assert errors == []
+    page.close()
+
+
+def test_deep_links(server: str, browser: Any, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    _, errors = _watch(page, server)
+    page.goto(server + "/?q=" + urllib.parse.quote("What did Denis Depoux say about AI?"))
+    reply = page.locator(".reply").first
+    reply.locator(".passage").first.wait_for(timeout=WAIT_MS)
+    assert page.locator(".turn-user").inner_text() == "What did Denis Depoux say about AI?"
+    assert "Denis Depoux" in reply.inner_text()
+    _shot(page, tmp_path, "deep-link")
+
+    page.goto(server + "/?speaker=" + urllib.parse.quote("Huang Hanquan"))
+    page.locator("#quote-summary", has_text="by Huang Hanquan").wait_for(timeout=WAIT_MS)
+    assert page.locator("#view-quotes").is_visible() and not page.locator("#view-ask").is_visible()
+    page.goto(server + "/#extract")
+    assert page.locator("#view-extract").is_visible()
+    _, listing = _get(server + "/v1/documents")
+    doc_id = listing["documents"][0]["id"]
+    page.goto(f"{server}/?doc={urllib.parse.quote(doc_id)}#documents")
+    page.locator(f'#reader-body[data-doc-id="{doc_id}"]').wait_for(timeout=WAIT_MS)
+    assert page.locator("#view-documents").is_visible()
+    assert errors == []
+    page.close()
+
+
+def test_upload_renders_document_text_as_text(server: str, browser: Any, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    requests, errors = _watch(page, server)
+    page.goto(server + "/#documents")
+    page.locator(".doc-row").first.wait_for(timeout=WAIT_MS)
+
+    # The API key entered on the page goes with every request from then on.
+    page.fill("#api-key", "page-key")
+    keyed = len(requests)
+    page.click("#key-save")
+    upload = tmp_path / "harbour-notes.txt"
+    upload.write_text(HOSTILE, encoding="utf-8")
+    page.set_input_files("#doc-file", str(upload))
+    page.wait_for_function("document.getElementById('doc-text').value.includes('harbour')")
+    assert page.input_value("#doc-id") == "harbour-notes"
+    page.fill("#doc-title", "Harbour <b>notes</b>")
+    page.click("#doc-save")
+    page.locator("#doc-add-status.ok").wait_for(timeout=WAIT_MS)
+    row = page.locator('.doc-row[data-doc-id="harbour-notes"]')
+    row.wait_for(timeout=WAIT_MS)
+    after_key = [r for r in requests[keyed:] if r.url.startswith(server + "/v1/")]
+    assert any(r.method == "POST" and r.url.endswith("/v1/documents") for r in after_key)
+    assert all(r.headers.get("authorization") == "Bearer page-key" for r in after_key)
+
+    # The title and the text arrive as text: no element is made from them.
+    assert row.locator(".doc-open").inner_text() == "Harbour <b>notes</b>"
+    row.locator(".doc-open").click()
+    page.locator('#reader-body[data-doc-id="harbour-notes"]').wait_for(timeout=WAIT_MS)
+    body = page.locator("#reader-body")
+    assert "<img src=x onerror=\"document.title='pwned'\">" in body.inner_text()
+    assert "<script>" in body.inner_text()
+    assert body.locator("img, script, b").count() == 0
+    assert page.locator("#reader-title b").count() == 0
+    assert page.title() != "pwned"
+    _shot(page, tmp_path, "upload")
+
+    # Searching finds it, and the passage shows the markup as text too.
+    page.click('.tabs a[data-view="ask"]')
+    page.fill("#question", "What did the sign by the harbour gate read?")
+    page.click("#send")
+    passage = page.locator(".reply .passage", has_text="harbour").first
+    passage.wait_for(timeout=WAIT_MS)
+    assert "<img src=x" in passage.inner_text() and passage.locator("img").count() == 0
+
+    # Delete it again (the confirmation dialog is accepted).
+    page.click('.tabs a[data-view="documents"]')
+    row.locator(".doc-delete").click()
+    row.wait_for(state="detached", timeout=WAIT_MS)
+    status, _ = _get(f"{server}/v1/documents/harbour-notes")
+    assert status == 404
+    assert page.title() != "pwned" and errors == []
+    page.close()
+
+
+def test_api_docs_render_offline(server: str, browser: Any, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    requests, errors = _watch(page, server)
+    page.goto(server + "/docs")
+    page.locator(".swagger-ui .info .title").wait_for(timeout=WAIT_MS)
+    assert "sayso" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.locator(".swagger-ui button.authorize").is_visible()  # the bearer scheme
+    assert page.locator(".opblock").count() >= 12
+    _shot(page, tmp_path, "api-docs")
+    outside = [r.url for r in requests if not r.url.startswith(server)]
+    assert outside == [], "the API docs must not load anything from the internet"
+    assert errors == []
     page.close()
