@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from index.search import Searcher
 from index.updates import IndexHolder
+from service import __version__
 from service.apidocs import install_docs, operation_id
 from service.chat import router as chat_router
 from service.deps import BEARER, require_reader
@@ -99,7 +100,7 @@ def create_app(
     app = FastAPI(
         title="sayso",
         summary="Question answering over news: passages and the quotes that matter.",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         dependencies=[Depends(require_reader), *reads_need_key],
         docs_url=None,

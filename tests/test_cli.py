@@ -95,3 +95,11 @@ def test_quotes_from_a_file(tmp_path: Path) -> None:
     assert article.read_text("utf-8")[quote["start"] : quote["end"]] == quote["text"]
     missing = runner.invoke(cli.app, ["quotes", "--file", str(tmp_path / "none.txt")])
     assert missing.exit_code == 1 and "not a file" in missing.output
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(cli.app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"sayso {version('sayso')}"
