@@ -24,6 +24,7 @@ from index.disk import (
 from index.documents import Document
 from index.models.encoder import Encoder
 from index.passages import Passage, split_passages
+from index.quotes import extract_quotes_batch
 from index.quotes.links import speaker_contexts
 from index.quotes.model import Quote
 from index.retrieval.dense import DenseIndex
@@ -168,8 +169,6 @@ def _quotes(
     """Attributed quotes of every document: reused from `previous` for unchanged ones."""
     if not settings.quotes:
         return []
-    from index.quotes import extract_quotes_batch
-
     if previous is not None and not (
         previous.settings.quotes and previous.settings.quote_rules == settings.quote_rules
     ):
