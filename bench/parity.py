@@ -3,7 +3,7 @@ of Milvus Lite's native BM25 vs bm25s, on evals/data/dev_questions.jsonl (real m
 
 Usage: python bench/parity.py [--index DIR]   (builds the seed index there if missing)
 A passage is relevant when it contains one of the question's answer strings.
-Not run by `make test` (tests/test_stores.py asserts the Qdrant parity in the model tier).
+Not run by `make test` (tests/index/stores/test_stores.py asserts the Qdrant parity in the model tier).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """docs/configuration.md, generated from the settings' own field descriptions.
 
 Run `python -m service.configdoc > docs/configuration.md` after changing a setting;
-tests/test_docs.py fails while the committed page differs from `render()`.
+tests/service/test_docs.py fails while the committed page differs from `render()`.
 """
 
 from __future__ import annotations

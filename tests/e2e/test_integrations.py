@@ -15,7 +15,7 @@ import pytest
 
 from service.client import AsyncSaysoClient, SaysoClient, SaysoError
 from tests.conftest import FAKE_MODEL, ROOT, SEED_ID
-from tests.test_e2e import free_port, wait_ready
+from tests.e2e.test_server_process import free_port, wait_ready
 
 pytestmark = pytest.mark.e2e
 

@@ -10,10 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from service import cli
+from tests.conftest import ROOT
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 BEIR = FIXTURES / "beir-tiny"
-DEV = Path(__file__).parents[1] / "evals" / "data" / "dev_questions.jsonl"
+DEV = ROOT / "evals" / "data" / "dev_questions.jsonl"
 runner = CliRunner()
 
 
@@ -149,7 +150,7 @@ def test_eval_help_lists_subcommands() -> None:
     assert "quotes" in result.output and "run" in result.output
 
 
-POLNEAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "polnear"
+POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
 
 
 @pytest.mark.skipif(not (POLNEAR / "data" / "dev").is_dir(), reason="PolNeAR data not found")

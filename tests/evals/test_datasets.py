@@ -17,11 +17,12 @@ from evals.datasets import (
     load_topics,
     load_trec,
 )
+from tests.conftest import ROOT
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 BEIR = FIXTURES / "beir-tiny"
 TREC = FIXTURES / "trec"
-DEV = Path(__file__).parents[1] / "evals" / "data" / "dev_questions.jsonl"
+DEV = ROOT / "evals" / "data" / "dev_questions.jsonl"
 
 
 def test_beir_split_queries_qrels_and_corpus() -> None:

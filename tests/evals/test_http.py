@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 
 from evals.datasets import load_questions
@@ -12,9 +10,9 @@ from evals.retrieval import HttpRetriever, LocalRetriever
 from index.search import Searcher
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import FAKE_MODEL
+from tests.conftest import FAKE_MODEL, ROOT
 
-DEV = Path(__file__).parents[1] / "evals" / "data" / "dev_questions.jsonl"
+DEV = ROOT / "evals" / "data" / "dev_questions.jsonl"
 
 
 def test_http_matches_in_process(fake_searcher: Searcher) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
+
 pytest.importorskip("spacy")
 from evals.polnear import Article, Attribution, load_split, parse_ann
 from evals.quotes import (
@@ -24,7 +26,7 @@ from index.quotes import Quote, Speaker
 
 
 def _polnear_root() -> Path | None:
-    candidates = [Path(__file__).resolve().parents[2] / "shared" / "data" / "polnear"]
+    candidates = [ROOT.parent / "shared" / "data" / "polnear"]
     if os.environ.get("SAYSO_POLNEAR_DIR"):
         candidates.insert(0, Path(os.environ["SAYSO_POLNEAR_DIR"]))
     for root in candidates:
@@ -33,9 +35,8 @@ def _polnear_root() -> Path | None:
     return None
 
 
-ROOT = _polnear_root()
-REPO = Path(__file__).resolve().parents[1]
-needs_data = pytest.mark.skipif(ROOT is None, reason="PolNeAR data not found")
+POLNEAR = _polnear_root()
+needs_data = pytest.mark.skipif(POLNEAR is None, reason="PolNeAR data not found")
 
 
 def test_overlap_is_symmetric_share_of_the_longer_span() -> None:
@@ -157,17 +158,17 @@ def test_a_quote_inside_a_mixed_gold_attribution_is_set_aside_only_in_the_scoped
 
 @needs_data
 def test_polnear_train_smoke() -> None:
-    assert ROOT is not None
-    articles = load_split(ROOT, "train", limit=8)
+    assert POLNEAR is not None
+    articles = load_split(POLNEAR, "train", limit=8)
     assert len(articles) == 8 and all(a.attributions for a in articles)
-    result = evaluate_polnear(ROOT, "train", limit=8)
+    result = evaluate_polnear(POLNEAR, "train", limit=8)
     direct = result["scores"]["direct@0.3"]
     assert direct["gold"] > 10
     assert direct["f1"] >= 0.6
     assert direct["speaker_accuracy"] >= 0.6
     assert result["scores"]["all@0.3"]["precision"] >= 0.6
     assert result["articles_per_second"] > 0
-    fewer = evaluate_polnear(ROOT, "train", limit=3, exclude=[articles[0].doc_id])
+    fewer = evaluate_polnear(POLNEAR, "train", limit=3, exclude=[articles[0].doc_id])
     assert fewer["articles"] == 2
 
 
@@ -199,8 +200,8 @@ def test_an_annotation_scored_as_a_prediction_of_itself_agrees_fully() -> None:
 
 @needs_data
 def test_polnear_annotators_agree_closely_but_not_perfectly() -> None:
-    assert ROOT is not None
-    result = evaluate_agreement(ROOT, "train")
+    assert POLNEAR is not None
+    result = evaluate_agreement(POLNEAR, "train")
     assert result["articles"] >= 2
     people, machine = (result["scores"][f"{who} direct@0.3"] for who in ("annotators", "extractor"))
     assert 0.8 < people["f1"] < 1.0
@@ -211,9 +212,9 @@ def test_polnear_annotators_agree_closely_but_not_perfectly() -> None:
 @needs_data
 @pytest.mark.slow
 def test_polnear_dev_meets_the_floor_in_thresholds() -> None:
-    assert ROOT is not None
-    floor = json.loads((REPO / "evals" / "thresholds.json").read_text("utf-8"))["quotes"]
-    scores = evaluate_polnear(ROOT, floor["split"])["scores"]
+    assert POLNEAR is not None
+    floor = json.loads((ROOT / "evals" / "thresholds.json").read_text("utf-8"))["quotes"]
+    scores = evaluate_polnear(POLNEAR, floor["split"])["scores"]
     below = {
         f"{subset} {name}": scores[subset][name]
         for subset, minimums in floor["min"].items()

@@ -7,13 +7,12 @@ ids are unique, required fields are present and the sets are big enough.
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from index.documents import load_text_file
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).parents[1]
 DATA = ROOT / "evals" / "data"
 ARTICLE = ROOT / "seeds" / "china-daily-new-quality-productive-forces.txt"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,8 @@ from evals.datasets import load_questions
 from evals.evaluation import evaluate
 from evals.retrieval import LocalRetriever
 from index.search import Searcher
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 THRESHOLDS = json.loads((ROOT / "evals" / "thresholds.json").read_text())
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from index.retrieval.lexical import K1, B, LexicalIndex, tokenize, top_k
+from tests.conftest import ROOT
 
 CORPUS = [
     "The central bank raised interest rates to fight inflation.",
@@ -77,7 +78,7 @@ def test_loading_needs_neither_bm25s_nor_scipy(tmp_path: object) -> None:
         f"i = LexicalIndex.load(Path({str(tmp_path)!r})); assert i.scores('central bank').any(); "
         "assert 'bm25s' not in sys.modules and 'scipy' not in sys.modules, sorted(sys.modules)"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def test_top_k_keeps_positive_scores_best_first() -> None:

@@ -77,7 +77,7 @@ def test_qdrant_mixes_the_same_units_as_the_embedded_store(fake_index: Index) ->
     from index.stores import StoreQuery
     from index.stores.embedded import EmbeddedStore
     from index.stores.registry import sync_store
-    from tests.test_stores import qdrant_store
+    from tests.index.stores.test_stores import qdrant_store
 
     qdrant = qdrant_store(fake_index)
     sync_store(qdrant, fake_index)

@@ -16,7 +16,7 @@ from index.stores.registry import StoreConfig, open_store, sync_store
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, FakeEncoder
-from tests.test_writes import STORY
+from tests.service.test_writes import STORY
 
 
 @pytest.fixture(params=["faiss", "qdrant"])
