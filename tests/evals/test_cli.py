@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from index.disk import read_index
 from service import cli
 from tests.conftest import ROOT
 
@@ -159,3 +160,25 @@ def test_eval_quotes_agreement_scores_the_annotators() -> None:
     assert result.exit_code == 0, result.output
     assert result.output.startswith("PolNeAR dev annotator agreement: ")
     assert "direct@0.3" in result.output and "articles/s" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [str(DEV), "--mode", "hybrid", "--k", "3", "--json"],
+        ["conversations"],
+    ],
+    ids=["questions", "conversations"],
+)
+def test_local_evals_honour_the_store_and_encoder_settings(
+    env: dict[str, str], tmp_path: Path, command: list[str]
+) -> None:
+    """Both evals build their searcher through the wiring: the configured encoder (here the
+    weightless fake, which no hard-coded torch model would be) and the configured store (a
+    local Qdrant directory that only the qdrant store creates)."""
+    location = tmp_path / "qdrant"
+    settings = env | {"SAYSO_STORE": "qdrant", "SAYSO_STORE_LOCATION": str(location)}
+    result = runner.invoke(cli.app, ["eval", *command], env=settings)
+    assert result.exit_code == 0, result.output
+    assert location.is_dir() and any(location.iterdir())
+    assert read_index(Path(env["SAYSO_INDEX_DIR"])).manifest.model == env["SAYSO_MODEL"]
