@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +25,7 @@ from index.chat.answer import Answer, extractive_answer
 from index.chat.context import Context
 from index.chat.conversation import Rewrite
 from index.models.tokens import TokenCounter
-from index.search import MODES, Searcher
+from index.search import Searcher
 from service.chat import chat_context, citation_out
 from service.deps import SearcherDep, SettingsDep, TokenCounterDep
 from service.errors import ApiError
@@ -40,7 +40,7 @@ from service.schemas import (
     MessageIn,
     QuoteOut,
 )
-from service.settings import Settings
+from service.settings import Mode, Settings
 
 router = APIRouter(responses=ERRORS, tags=["openai"])
 
@@ -175,7 +175,7 @@ def model_mode(model: str, searcher: Searcher, settings: Settings) -> str:
     if model == MODEL:
         return settings.mode
     mode = model.removeprefix(f"{MODEL}-")
-    if mode == model or mode not in MODES:
+    if mode == model or mode not in get_args(Mode):
         raise ApiError(
             404,
             "model_not_found",
