@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp_types import TextContent
 
 from index.disk import Index
 from index.search import Searcher
@@ -33,6 +34,13 @@ def anyio_backend() -> str:
 
 def settings(**extra: Any) -> Settings:
     return Settings(model=FAKE_MODEL, max_k=10, **extra)
+
+
+def text_of(result: Any) -> str:
+    """The text rendering of a tool result."""
+    (block,) = result.content
+    assert isinstance(block, TextContent)
+    return block.text
 
 
 async def call(server: Any, name: str, arguments: dict[str, Any]) -> Any:
@@ -64,9 +72,9 @@ async def test_search_carries_citations_offsets_and_speakers(
     for citation in out["citations"]:
         text = fake_index.documents[citation["doc_id"]].text
         assert text[citation["start"] : citation["end"]] == citation["text"]
-        assert f"[{citation['n']}] passage {citation['passage_id']}" in result.content[0].text
+        assert f"[{citation['n']}] passage {citation['passage_id']}" in text_of(result)
     assert all(q["speaker"]["name"] for q in out["quotes"])
-    assert "Denis Depoux" in result.content[0].text
+    assert "Denis Depoux" in text_of(result)
 
 
 async def test_each_read_tool(fake_searcher: Searcher, fake_index: Index) -> None:
@@ -89,7 +97,7 @@ async def test_each_read_tool(fake_searcher: Searcher, fake_index: Index) -> Non
     assert stored.structured_content["text"] == passage.text
     (quote,) = extracted.structured_content["quotes"]
     assert quote["speaker"]["name"] == "Jane Doe" and quote["text"] == "We will win"
-    assert "Jane Doe" in extracted.content[0].text
+    assert "Jane Doe" in text_of(extracted)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +120,7 @@ async def test_bad_arguments_are_tool_errors(
 ) -> None:
     result = await call(build_server(settings(), lambda: fake_searcher), name, arguments)
     assert result.is_error
-    assert message in result.content[0].text
+    assert message in text_of(result)
 
 
 async def test_not_ready_is_a_tool_error() -> None:
@@ -122,4 +130,4 @@ async def test_not_ready_is_a_tool_error() -> None:
         raise ApiError(503, "not_ready", "The service is not ready: the index is still loading.")
 
     result = await call(build_server(settings(), loading), "search", {"question": "x"})
-    assert result.is_error and "not_ready" in result.content[0].text
+    assert result.is_error and "not_ready" in text_of(result)
