@@ -131,3 +131,15 @@ async def test_not_ready_is_a_tool_error() -> None:
 
     result = await call(build_server(settings(), loading), "search", {"question": "x"})
     assert result.is_error and "not_ready" in text_of(result)
+
+
+def test_http_endpoint_follows_protect_reads(fake_searcher: Searcher) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    app = create_app(settings(api_key="k", protect_reads=True), searcher=fake_searcher)
+    with TestClient(app) as client:
+        response = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
