@@ -19,7 +19,7 @@ from typing import Annotated, TypeVar
 from fastapi import Response
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
@@ -30,7 +30,6 @@ from index.search import Searcher
 from index.updates import IndexHolder
 from service import chat, routes, writes
 from service.errors import ApiError, error_response
-from service.limits import check_question
 from service.schemas import (
     DEFAULT_MAX_TOKENS,
     ContextRequest,
@@ -54,6 +53,8 @@ INSTRUCTIONS = (
     "offsets of the cited text; quotes carry the speaker's name, title and organisation."
 )
 MAX_QUOTES = 200
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+WRITE = ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_world_hint=False)
 
 Out = TypeVar("Out", bound=BaseModel)
 
@@ -110,7 +111,7 @@ def build_server(
         "sayso", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING"
     )
 
-    @server.tool(title="Search the news articles")
+    @server.tool(title="Search the news articles", annotations=READ)
     def search(
         question: Annotated[str, Field(description="A self-contained question or keywords")],
         k: Annotated[int, Field(ge=1, le=K_CEILING, description="Passages to cite")] = 5,
@@ -134,7 +135,7 @@ def build_server(
         out = _call(work)
         return _result(out, _context_text(out))
 
-    @server.tool(title="Find quotes")
+    @server.tool(title="Find quotes", annotations=READ)
     def quotes(
         speaker: Annotated[
             str | None, Field(description="Name, title or organisation contains this")
@@ -146,42 +147,34 @@ def build_server(
         """Attributed quotes in the indexed articles, by speaker and/or topic: each with
         its speaker, document id and character offsets."""
 
-        def work() -> QuotesOut:
-            live = searcher()
-            if topic is not None:
-                check_question(topic, settings, field="topic")
-            found = live.find_quotes(q=topic, speaker=speaker, doc_id=doc_id, limit=limit)
-            return QuotesOut(
-                quotes=[
-                    routes.quote_out(s.quote, s.passage_id, s.score if topic else None)
-                    for s in found
-                ]
+        out = _call(
+            lambda: routes.list_quotes(
+                searcher(), settings, speaker=speaker, doc_id=doc_id, q=topic, limit=limit
             )
-
-        out = _call(work)
+        )
         return _result(out, _quotes_text(out.quotes))
 
-    @server.tool(title="List documents")
+    @server.tool(title="List documents", annotations=READ)
     def list_documents() -> Annotated[CallToolResult, DocumentListOut]:
         """Every indexed article: id, title, source, url, date and number of passages."""
         out = _call(lambda: routes.list_documents(searcher()))
         lines = [f"- {d.id}: {d.title} ({d.source}, {d.published})" for d in out.documents]
         return _result(out, "\n".join(lines) or "No documents.")
 
-    @server.tool(title="Get a document")
+    @server.tool(title="Get a document", annotations=READ)
     def get_document(doc_id: str) -> Annotated[CallToolResult, DocumentOut]:
         """One article with its full text and its passages (ids and character offsets)."""
         out = _call(lambda: routes.get_document(doc_id, searcher()))
         heading = f"{out.title or out.id}" + (f" ({out.source})" if out.source else "")
         return _result(out, f"{heading}\n\n{out.text}")
 
-    @server.tool(title="Get a passage")
+    @server.tool(title="Get a passage", annotations=READ)
     def get_passage(passage_id: str) -> Annotated[CallToolResult, StoredPassageOut]:
         """One passage by id (as cited by `search`), with its document character offsets."""
         out = _call(lambda: routes.get_passage(passage_id, searcher()))
         return _result(out, f"{out.id} ({out.doc_id} [{out.start}:{out.end}])\n{out.text}")
 
-    @server.tool(title="Extract quotes from text")
+    @server.tool(title="Extract quotes from text", annotations=READ)
     def extract_quotes(
         text: Annotated[str, Field(description="Any article text")],
         title: str = "",
@@ -197,7 +190,7 @@ def build_server(
 
 
 def _add_write_tools(server: MCPServer, holder: Callable[[], IndexHolder]) -> None:
-    @server.tool(title="Add or replace a document")
+    @server.tool(title="Add or replace a document", annotations=WRITE)
     def add_document(
         id: Annotated[str, Field(description="Letters, digits, '.', '_' or '-'")],
         text: str,
@@ -218,7 +211,7 @@ def _add_write_tools(server: MCPServer, holder: Callable[[], IndexHolder]) -> No
         out = _call(work)
         return _result(out, f"{out.status} {out.id}: index {out.index_id}, {out.documents} docs")
 
-    @server.tool(title="Delete a document")
+    @server.tool(title="Delete a document", annotations=WRITE)
     def delete_document(doc_id: str) -> Annotated[CallToolResult, DocumentWriteOut]:
         """Remove an article from the index."""
         out = _call(lambda: writes.delete_document(doc_id, holder(), None))

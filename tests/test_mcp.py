@@ -55,6 +55,7 @@ async def test_read_tools_only_without_a_key(fake_searcher: Searcher, tmp_path: 
         tools = (await client.list_tools()).tools
     assert {t.name for t in tools} == READ_TOOLS
     assert all(t.description and t.output_schema for t in tools)
+    assert all(t.annotations and t.annotations.read_only_hint for t in tools)
     keyed = build_server(settings(api_key="k"), lambda: fake_searcher, lambda: holder)
     async with Client(keyed) as client:
         names = {t.name for t in (await client.list_tools()).tools}
