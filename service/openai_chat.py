@@ -37,7 +37,6 @@ from service.schemas import (
     CitationOut,
     ContextRequest,
     K,
-    MessageIn,
     QuoteOut,
 )
 from service.settings import Mode, Settings
@@ -185,9 +184,10 @@ def model_mode(model: str, searcher: Searcher, settings: Settings) -> str:
 
 
 def _context_request(body: ChatCompletionRequest, mode: str) -> ContextRequest:
-    """The /v1/context request for the chat: its user and assistant turns, as text."""
-    turns = [m for m in body.messages if m.role in ("user", "assistant")]
-    if not any(m.role == "user" for m in turns):
+    """The /v1/context request for the chat: its user and assistant turns, as text.
+    Invalid turns are a 422 naming their place in the request's `messages`."""
+    origin = [n for n, m in enumerate(body.messages) if m.role in ("user", "assistant")]
+    if not any(body.messages[n].role == "user" for n in origin):
         message = "must hold a user message"
         raise ApiError(
             422,
@@ -195,16 +195,25 @@ def _context_request(body: ChatCompletionRequest, mode: str) -> ContextRequest:
             f"Invalid 'messages': {message}.",
             [{"field": "messages", "message": message}],
         )
+    turns = [{"role": body.messages[n].role, "content": body.messages[n].text()} for n in origin]
     try:
-        return ContextRequest(
-            messages=[MessageIn(role=m.role, content=m.text()) for m in turns],
-            k=body.k,
-            max_tokens=body.context_tokens,
-            mode=mode,  # checked by model_mode
-            doc_ids=body.doc_ids,
+        return ContextRequest.model_validate(
+            {
+                "messages": turns,
+                "k": body.k,
+                "max_tokens": body.context_tokens,
+                "mode": mode,  # checked by model_mode
+                "doc_ids": body.doc_ids,
+            }
         )
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
+        errors = []
+        for error in exc.errors():
+            loc = list(error["loc"])
+            if loc[:1] == ["messages"] and len(loc) > 1 and isinstance(loc[1], int):
+                loc[1] = origin[loc[1]]
+            errors.append(error | {"loc": ("body", *loc)})
+        raise RequestValidationError(errors) from None
 
 
 def _citations(built: Context) -> list[ChatCitationOut]:

@@ -163,6 +163,16 @@ def test_errors_have_the_one_shape(
     assert_error(client.post("/v1/chat/completions", json=body), status, code)
 
 
+def test_invalid_turn_is_named_by_its_place(client: TestClient) -> None:
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "x" * 9000},
+    ]
+    response = client.post("/v1/chat/completions", json={"model": "sayso", "messages": messages})
+    assert_error(response, 422, "invalid_request")
+    assert response.json()["error"]["details"][0]["field"] == "messages.1.content"
+
+
 def test_answer_sentences_are_verbatim_and_cited(
     fake_index: Index, fake_searcher: Searcher
 ) -> None:
