@@ -39,11 +39,12 @@ from service.schemas import (
     DocumentOut,
     DocumentWriteOut,
     ExtractIn,
+    Mode,
     QuoteOut,
     QuotesOut,
     StoredPassageOut,
 )
-from service.settings import K_CEILING, Mode, Settings
+from service.settings import K_CEILING, Settings
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +252,7 @@ class McpEndpoint:
         require_reader(request, self.settings)
         if self.writer is not None:
             try:
-                require_writer(request, self.settings)
+                require_writer(request, self.settings, None)
             except ApiError:
                 return self.reader
             return self.writer

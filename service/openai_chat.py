@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +26,7 @@ from index.chat.context import Context
 from index.chat.conversation import Rewrite
 from index.models.tokens import TokenCounter
 from index.search import Searcher
+from index.search.modes import MODES
 from service.chat import chat_context, citation_out
 from service.deps import SearcherDep, SettingsDep, TokenCounterDep
 from service.errors import ApiError
@@ -39,7 +40,7 @@ from service.schemas import (
     K,
     QuoteOut,
 )
-from service.settings import Mode, Settings
+from service.settings import Settings
 
 router = APIRouter(responses=ERRORS, tags=["openai"])
 
@@ -174,7 +175,7 @@ def model_mode(model: str, searcher: Searcher, settings: Settings) -> str:
     if model == MODEL:
         return settings.mode
     mode = model.removeprefix(f"{MODEL}-")
-    if mode == model or mode not in get_args(Mode):
+    if mode == model or mode not in MODES:
         raise ApiError(
             404,
             "model_not_found",
@@ -289,6 +290,7 @@ def stream_chunks(done: ChatCompletionOut, answer: Answer, usage: bool) -> Itera
 @router.post(
     "/v1/chat/completions",
     response_model=ChatCompletionOut,
+    operation_id="create_chat_completion",
     responses={200: {"content": {"text/event-stream": {}}, "description": "With stream: true"}},
 )
 def chat_completions(
@@ -321,7 +323,7 @@ def chat_completions(
     )
 
 
-@router.get("/v1/models", response_model=ModelsOut)
+@router.get("/v1/models", response_model=ModelsOut, operation_id="list_models")
 def models(searcher: SearcherDep) -> ModelsOut:
     """The model names /v1/chat/completions accepts: sayso (the server's default mode) and
     sayso-<mode> for each mode this server can run."""

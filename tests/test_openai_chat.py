@@ -163,6 +163,14 @@ def test_errors_have_the_one_shape(
     assert_error(client.post("/v1/chat/completions", json=body), status, code)
 
 
+def test_openapi_documents_the_extra_fields_and_its_example_works(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"citations", "sentences", "query"} <= set(schemas["ChatCompletionOut"]["properties"])
+    assert "citations" in schemas["AssistantMessageOut"]["properties"]
+    for example in schemas["ChatCompletionRequest"]["examples"]:
+        assert client.post("/v1/chat/completions", json=example).status_code == 200
+
+
 def test_invalid_turn_is_named_by_its_place(client: TestClient) -> None:
     messages = [
         {"role": "system", "content": "Be brief."},
