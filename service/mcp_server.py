@@ -32,6 +32,8 @@ from service import chat, routes, writes
 from service.errors import ApiError, error_response
 from service.schemas import (
     DEFAULT_MAX_TOKENS,
+    MAX_CONTEXT_TOKENS,
+    MIN_CONTEXT_TOKENS,
     ContextRequest,
     ContextResponse,
     DocumentIn,
@@ -44,7 +46,7 @@ from service.schemas import (
     QuotesOut,
     StoredPassageOut,
 )
-from service.settings import K_CEILING, Settings
+from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -106,18 +108,22 @@ def build_server(
 ) -> MCPServer:
     """The MCP server over the searcher `searcher()` returns at each call (it may raise
     ApiError, e.g. 503 while loading). Write tools are added when `holder` is given and
-    an API key is configured. (The SDK evaluates the tools' annotations in this module's
-    globals, so they name only module-level types; limits in force are checked inside.)"""
+    an API key is configured. (The SDK evaluates string annotations in this module's
+    globals, so they name only module-level types; `search`'s `k` gets the live bound.)"""
     server: MCPServer = MCPServer(
         "sayso", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING"
     )
 
-    @server.tool(title="Search the news articles", annotations=READ)
     def search(
         question: Annotated[str, Field(description="A self-contained question or keywords")],
-        k: Annotated[int, Field(ge=1, le=K_CEILING, description="Passages to cite")] = 5,
+        k: int = 5,  # bounded by the live SAYSO_MAX_K below
         max_tokens: Annotated[
-            int, Field(ge=32, le=32000, description="Token budget of the context")
+            int,
+            Field(
+                ge=MIN_CONTEXT_TOKENS,
+                le=MAX_CONTEXT_TOKENS,
+                description="Token budget of the context (embedding model's tokenizer)",
+            ),
         ] = DEFAULT_MAX_TOKENS,
         mode: Annotated[Mode | None, Field(description="Retrieval mode")] = None,
         doc_ids: Annotated[list[str] | None, Field(description="Only these documents")] = None,
@@ -135,6 +141,12 @@ def build_server(
 
         out = _call(work)
         return _result(out, _context_text(out))
+
+    # A real annotation object is used as is, so the listed schema carries the live bound.
+    search.__annotations__["k"] = Annotated[
+        int, Field(ge=1, le=settings.max_k, description=f"Passages to cite, 1 to {settings.max_k}")
+    ]
+    server.add_tool(search, title="Search the news articles", annotations=READ)
 
     @server.tool(title="Find quotes", annotations=READ)
     def quotes(

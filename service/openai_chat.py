@@ -34,7 +34,9 @@ from service.limits import check_mode
 from service.routes import ERRORS, quote_out
 from service.schemas import (
     DEFAULT_MAX_TOKENS,
+    MAX_CONTEXT_TOKENS,
     MAX_MESSAGES,
+    MIN_CONTEXT_TOKENS,
     CitationOut,
     ContextRequest,
     K,
@@ -97,8 +99,8 @@ class ChatCompletionRequest(BaseModel):
     k: K = Field(5, description="sayso: passages to retrieve and cite (at most SAYSO_MAX_K)")
     context_tokens: int = Field(
         DEFAULT_MAX_TOKENS,
-        ge=32,
-        le=32000,
+        ge=MIN_CONTEXT_TOKENS,
+        le=MAX_CONTEXT_TOKENS,
         description="sayso: token budget of the cited context, as /v1/context's max_tokens",
     )
     doc_ids: list[Annotated[str, Field(max_length=512)]] | None = Field(

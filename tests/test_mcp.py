@@ -56,6 +56,8 @@ async def test_read_tools_only_without_a_key(fake_searcher: Searcher, tmp_path: 
     assert {t.name for t in tools} == READ_TOOLS
     assert all(t.description and t.output_schema for t in tools)
     assert all(t.annotations and t.annotations.read_only_hint for t in tools)
+    search = next(t for t in tools if t.name == "search")
+    assert search.input_schema["properties"]["k"]["maximum"] == 10  # the live SAYSO_MAX_K
     keyed = build_server(settings(api_key="k"), lambda: fake_searcher, lambda: holder)
     async with Client(keyed) as client:
         names = {t.name for t in (await client.list_tools()).tools}
@@ -105,7 +107,7 @@ async def test_each_read_tool(fake_searcher: Searcher, fake_index: Index) -> Non
     ("name", "arguments", "message"),
     [
         ("search", {"question": "x", "k": 0}, "greater than or equal"),
-        ("search", {"question": "x", "k": 11}, "invalid_request"),
+        ("search", {"question": "x", "k": 11}, "less than or equal to 10"),
         ("search", {"question": "x", "mode": "semantic"}, "mode"),
         ("search", {"question": "x", "mode": "rescore"}, "mode_unavailable"),
         ("search", {}, "question"),
