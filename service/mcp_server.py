@@ -28,7 +28,8 @@ from index.chat.context import speaker_label
 from index.models.tokens import token_counter
 from index.search import Searcher
 from index.updates import IndexHolder
-from service import chat, routes, writes
+from service import __version__, chat, routes, writes
+from service.deps import require_reader, require_writer
 from service.errors import ApiError, error_response
 from service.schemas import (
     DEFAULT_MAX_TOKENS,
@@ -111,7 +112,7 @@ def build_server(
     an API key is configured. (The SDK evaluates string annotations in this module's
     globals, so they name only module-level types; `search`'s `k` gets the live bound.)"""
     server: MCPServer = MCPServer(
-        "sayso", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING"
+        "sayso", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING"
     )
 
     def search(
@@ -259,8 +260,6 @@ class McpEndpoint:
             yield
 
     def _server_for(self, request: Request) -> MCPServer:
-        from service.deps import require_reader, require_writer
-
         require_reader(request, self.settings)
         if self.writer is not None:
             try:

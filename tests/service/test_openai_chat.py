@@ -1,4 +1,4 @@
-"""POST /v1/chat/completions and GET /v1/models in-process; the extractive answer."""
+"""POST /v1/chat/completions and GET /v1/models in-process."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from index.chat.answer import NO_ANSWER, extractive_answer
-from index.chat.context import build_context
-from index.disk import Index
 from index.models.tokens import token_counter
 from index.search import Searcher
 from service.app import create_app
@@ -179,20 +176,3 @@ def test_invalid_turn_is_named_by_its_place(client: TestClient) -> None:
     response = client.post("/v1/chat/completions", json={"model": "sayso", "messages": messages})
     assert_error(response, 422, "invalid_request")
     assert response.json()["error"]["details"][0]["field"] == "messages.1.content"
-
-
-def test_answer_sentences_are_verbatim_and_cited(
-    fake_index: Index, fake_searcher: Searcher
-) -> None:
-    count = token_counter(FAKE_MODEL)
-    hits = fake_searcher.search("What did Denis Depoux say about AI?", k=5).hits
-    built = build_context(hits, fake_index.documents, count, 800, fake_index.quotes)
-    answer = extractive_answer(built.citations, fake_searcher.passage, built.quotes)
-    assert 1 <= len(answer.sentences) <= 3
-    for sentence in answer.sentences:
-        text = fake_index.documents[sentence.doc_id].text
-        assert text[sentence.start : sentence.end] == sentence.text
-        assert sentence.rendered().endswith(f"{sentence.text} [{sentence.n}]")
-    quoted = [s for s in answer.sentences if s.speaker]
-    assert all(s.speaker not in s.text for s in quoted)
-    assert extractive_answer((), fake_searcher.passage).text == NO_ANSWER

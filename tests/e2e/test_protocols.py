@@ -21,7 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import TextContent
 
 from tests.conftest import FAKE_MODEL, ROOT, SEED_ID
-from tests.test_e2e import free_port, wait_ready
+from tests.e2e.test_server_process import free_port, wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
