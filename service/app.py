@@ -12,16 +12,19 @@ from fastapi import Depends, FastAPI, Request, Security
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.routing import Route
 
 from index.search import Searcher
 from index.updates import IndexHolder
 from service import __version__
 from service.apidocs import install_docs, operation_id
 from service.chat import router as chat_router
-from service.deps import BEARER, require_reader
+from service.deps import BEARER, live_holder, live_searcher, require_reader
 from service.errors import install_error_handlers
 from service.indexing import load_searcher
 from service.limits import BodySizeLimit, RateLimit
+from service.mcp_server import McpEndpoint
+from service.openai_chat import router as openai_router
 from service.page import install_page
 from service.routes import router
 from service.settings import Settings
@@ -92,7 +95,8 @@ def create_app(
             _load_in_background(app, settings)
         else:
             serve_searcher(app, settings, searcher)
-        yield
+        async with mcp.run():
+            yield
 
     # With protected reads every route shows the lock in /docs, so "Try it out" sends the key.
     protected = settings.protect_reads and bool(settings.api_key)
@@ -112,6 +116,9 @@ def create_app(
     app.include_router(router)
     app.include_router(chat_router)
     app.include_router(tools_router)
+    app.include_router(openai_router)
+    mcp = McpEndpoint(settings, lambda: live_searcher(app.state), lambda: live_holder(app.state))
+    app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))  # an ASGI app
     install_page(app)
     app.include_router(write_router)
     metrics = Metrics(lambda: _index_state(app))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
-from index.chat.context import Citation, available_quotes, build_context
+from index.chat.context import Citation, Context, available_quotes, build_context
 from index.chat.conversation import Message, Rewrite, fused_search, queries, rewrite
+from index.models.tokens import TokenCounter
+from index.search import Searcher
 from service.deps import SearcherDep, SettingsDep, TokenCounterDep
 from service.errors import ApiError
 from service.limits import check_k, check_mode, check_question
@@ -18,11 +18,12 @@ from service.schemas import (
     ContextResponse,
     SpanOut,
 )
+from service.settings import Settings
 
 router = APIRouter(responses=ERRORS, tags=["chat"])
 
 
-def _check_limits(body: ContextRequest, settings: Any) -> None:
+def _check_limits(body: ContextRequest, settings: Settings) -> None:
     """The configured limits: k, question length, number of messages (422 / the error shape)."""
     check_k(body.k, settings)
     if body.question is not None:
@@ -49,7 +50,7 @@ def _rewrite(body: ContextRequest) -> Rewrite:
     return rewrite([Message(m.role, m.content) for m in body.messages])
 
 
-def _citation(citation: Citation) -> CitationOut:
+def citation_out(citation: Citation) -> CitationOut:
     return CitationOut(
         n=citation.n,
         passage_id=citation.passage_id,
@@ -65,19 +66,11 @@ def _citation(citation: Citation) -> CitationOut:
     )
 
 
-@router.post("/v1/context", response_model=ContextResponse, operation_id="get_context")
-def context(
-    body: ContextRequest,
-    searcher: SearcherDep,
-    settings: SettingsDep,
-    count_tokens: TokenCounterDep,
-) -> ContextResponse:
-    """Numbered, citable context for the last user turn of a chat (or a bare question).
-
-    Follow-ups are made self-contained from earlier turns (no language model: see
-    index/conversation.py); `context` fits in `max_tokens` of the embedding model's
-    tokenizer; `[n]` in `context` is citation `n`.
-    """
+def chat_context(
+    body: ContextRequest, searcher: Searcher, settings: Settings, count_tokens: TokenCounter
+) -> tuple[Rewrite, Context]:
+    """The last user turn made self-contained, and its numbered context: what /v1/context
+    answers, and what the OpenAI-compatible chat and the MCP search tool build on."""
     _check_limits(body, settings)
     rewritten = _rewrite(body)
     hits = fused_search(
@@ -94,6 +87,10 @@ def context(
         body.max_tokens,
         available_quotes(searcher.index, hits),
     )
+    return rewritten, built
+
+
+def context_response(rewritten: Rewrite, built: Context) -> ContextResponse:
     passage_ids = {q: c.passage_id for c in built.citations for q in c.quote_ids}
     return ContextResponse(
         query=rewritten.query,
@@ -101,6 +98,22 @@ def context(
         rewritten=rewritten.query != rewritten.question,
         context=built.text,
         tokens=built.tokens,
-        citations=[_citation(c) for c in built.citations],
+        citations=[citation_out(c) for c in built.citations],
         quotes=[quote_out(q, passage_ids.get(q.id), None) for q in built.quotes],
     )
+
+
+@router.post("/v1/context", response_model=ContextResponse, operation_id="get_context")
+def context(
+    body: ContextRequest,
+    searcher: SearcherDep,
+    settings: SettingsDep,
+    count_tokens: TokenCounterDep,
+) -> ContextResponse:
+    """Numbered, citable context for the last user turn of a chat (or a bare question).
+
+    Follow-ups are made self-contained from earlier turns (no language model: see
+    index/conversation.py); `context` fits in `max_tokens` of the embedding model's
+    tokenizer; `[n]` in `context` is citation `n`.
+    """
+    return context_response(*chat_context(body, searcher, settings, count_tokens))

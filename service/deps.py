@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import State
 
 from index.models.tokens import TokenCounter, token_counter
 from index.search import Searcher
@@ -36,20 +37,34 @@ def current_searcher(request: Request) -> Searcher | None:
     return searcher
 
 
-def get_searcher(request: Request) -> Searcher:
-    searcher = current_searcher(request)
+def live_searcher(state: State) -> Searcher:
+    """The live searcher of an app's state (see current_searcher); 503 before it loads.
+    For edges that have no request of their own (the MCP tools)."""
+    holder: IndexHolder | None = getattr(state, "holder", None)
+    if holder is not None:
+        holder.refresh()
+    searcher: Searcher | None = state.searcher
     if searcher is None:
-        reason = request.app.state.load_error or "the index is still loading"
+        reason = state.load_error or "the index is still loading"
         raise ApiError(503, "not_ready", f"The service is not ready: {reason}.")
     return searcher
 
 
-def get_holder(request: Request) -> IndexHolder:
-    holder: IndexHolder | None = getattr(request.app.state, "holder", None)
+def get_searcher(request: Request) -> Searcher:
+    return live_searcher(request.app.state)
+
+
+def live_holder(state: State) -> IndexHolder:
+    """The IndexHolder that writes go through; 503 before the index loads."""
+    holder: IndexHolder | None = getattr(state, "holder", None)
     if holder is None:
-        get_searcher(request)  # not loaded yet: the same 503
+        live_searcher(state)  # not loaded yet: the same 503
         raise ApiError(503, "not_ready", "The service is not ready: the index cannot be updated.")
     return holder
+
+
+def get_holder(request: Request) -> IndexHolder:
+    return live_holder(request.app.state)
 
 
 def is_loopback(host: str) -> bool:

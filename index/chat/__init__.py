@@ -1,1 +1,2 @@
-"""Chat: a conversation made into a retrieval query, and retrieved passages as citable context."""
+"""Chat: a conversation made into a retrieval query, retrieved passages as citable context,
+and an extractive answer citing them."""

@@ -217,6 +217,30 @@ def serve(
     )
 
 
+@app.command("mcp")
+def mcp_command(
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Serve the MCP tools over stdio (builds the index first if missing or stale).
+
+    For MCP clients that start a server themselves (Claude Desktop, Cursor, the mcp SDK);
+    the same tools are at /mcp on `sayso serve`. Writes are offered when SAYSO_API_KEY
+    is set. Logs go to stderr: stdout carries the protocol.
+    """
+    from service import wiring
+    from service.mcp_server import serve_stdio
+
+    with user_errors():
+        settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
+        configure_logging(settings.log_level)  # to stderr
+        pending = PendingEncoder(settings, start=True)
+        loaded, _ = ensure(settings, pending)
+        searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
+    serve_stdio(settings, searcher)
+
+
 def main() -> None:
     one_blas_thread()  # before any command imports numpy
     app()

@@ -33,6 +33,8 @@ OPERATION_IDS = {
     ("get", "/v1/passages/{passage_id}"): "get_passage",
     ("post", "/v1/context"): "get_context",
     ("get", "/v1/tools"): "list_tools",
+    ("post", "/v1/chat/completions"): "create_chat_completion",
+    ("get", "/v1/models"): "list_models",
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
