@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from index.disk import (
 from index.documents import Document
 from index.models.encoder import Encoder
 from index.passages import Passage, split_passages
+from index.progress import Progress, Stages, only_embedding
 from index.quotes import extract_quotes_batch
 from index.quotes.links import speaker_contexts
 from index.quotes.model import Quote
@@ -33,32 +35,45 @@ from index.stores.model import DocumentRecord
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
-"""Called with (texts embedded so far, texts to embed) as embedding proceeds."""
+__all__ = ["Progress", "Stages", "build_index", "embed", "update_index"]
 
 EMBED_CHUNK = 256
 
 
-def embed(encoder: Encoder, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+def embed(
+    encoder: Encoder,
+    texts: Sequence[str],
+    progress: Progress | None = None,
+    *,
+    workers: int = 1,
+) -> np.ndarray:
     """Encode `texts` in chunks, reporting progress; returns float32 rows, unit length, in the
     order of `texts`.
 
     Chunks hold texts of similar length, longest first: less work on padding, and a text's
     int8 vector (activations are quantised per batch) no longer depends on whatever
-    happened to sit next to it in the corpus.
+    happened to sit next to it in the corpus. With `workers` > 1, that many chunks are
+    encoded at once on threads (the encoder must allow concurrent calls, as ONNX Runtime
+    sessions do); the chunks, hence the vectors, are the same as with one.
     """
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     order = np.argsort([-len(t) for t in texts], kind="stable")
+    chunks = [order[b : b + EMBED_CHUNK] for b in range(0, len(texts), EMBED_CHUNK)]
+
+    def encode(rows: np.ndarray) -> np.ndarray:
+        return encoder.encode([texts[i] for i in rows])
+
     out: np.ndarray | None = None
-    for begin in range(0, len(texts), EMBED_CHUNK):
-        rows = order[begin : begin + EMBED_CHUNK]
-        vectors = encoder.encode([texts[i] for i in rows])
-        if out is None:
-            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-        out[rows] = vectors
-        if progress:
-            progress(min(begin + EMBED_CHUNK, len(texts)), len(texts))
+    done = 0
+    with ThreadPoolExecutor(max(1, min(workers, len(chunks)))) as pool:
+        for rows, vectors in zip(chunks, pool.map(encode, chunks), strict=True):
+            if out is None:
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
+            done += len(rows)
+            if progress:
+                progress(done, len(texts))
     assert out is not None
     return out
 
@@ -95,44 +110,21 @@ def build_index(
     *,
     previous: Index | None = None,
     progress: Progress | None = None,
+    stages: Stages | None = None,
+    workers: int = 1,
 ) -> Index:
-    """An in-memory index of `documents`; reuses vectors of documents unchanged in `previous`."""
+    """An in-memory index of `documents`; reuses vectors of documents unchanged in `previous`.
+
+    `stages` hears each long stage by name ("passages", "quotes", "embedding"); a bare
+    `progress` hears the embedding only. `workers` > 1 extracts quotes in that many
+    processes and encodes that many chunks at once (same index as with one).
+    """
+    stages = stages or (only_embedding(progress) if progress else None)
     reuse = _reusable(previous, settings)
-    old_vectors = previous.dense.vectors() if previous and reuse else None
-    old_sentence_rows = (
-        _sentence_rows(previous.passages, settings.sentence_vectors) if previous and reuse else []
+    passages, vectors, sentence_vectors, titles = _split(
+        documents, settings, previous if reuse else None, reuse, stages
     )
-
-    old_titles = (
-        dict(zip(previous.documents, previous.title_vectors, strict=False))
-        if previous and reuse
-        else {}
-    )
-
-    passages: list[Passage] = []
-    vectors: list[np.ndarray | None] = []
-    sentence_vectors: list[np.ndarray | None] = []
-    titles: list[np.ndarray | None] = []
-    for doc in sorted(documents, key=lambda d: d.id):
-        rows, old_hash = reuse.get(doc.id, ([], ""))
-        if rows and old_hash == doc.content_hash and previous is not None:
-            assert old_vectors is not None
-            titles.append(old_titles.get(doc.id))
-            for row in rows:
-                passages.append(previous.passages[row])
-                vectors.append(old_vectors[row])
-                begin, end = old_sentence_rows[row], old_sentence_rows[row + 1]
-                sentence_vectors.append(previous.sentence_vectors[begin:end])
-            continue
-        titles.append(None)
-        for passage in split_passages(
-            doc, max_words=settings.max_words, min_words=settings.min_words
-        ):
-            passages.append(passage)
-            vectors.append(None)
-            sentence_vectors.append(None)
-
-    quotes = _quotes(documents, settings, previous if reuse else None)
+    quotes = _quotes(documents, settings, previous if reuse else None, stages, workers)
     contexts = speaker_contexts(passages, quotes) if settings.speaker_context else {}
     if (
         previous is not None
@@ -156,15 +148,67 @@ def build_index(
         titles,
         settings,
         contexts,
-        progress,
+        stages("embedding") if stages else None,
+        workers,
     )
     return _index_of(
         documents, passages, passage_matrix, sentence_matrix, title_matrix, settings, quotes
     )
 
 
+Rows = list[np.ndarray | None]
+
+
+def _split(
+    documents: Sequence[Document],
+    settings: BuildSettings,
+    previous: Index | None,
+    reuse: Mapping[str, tuple[list[int], str]],
+    stages: Stages | None,
+) -> tuple[list[Passage], Rows, Rows, Rows]:
+    """Every document's passages, with the vectors (passage, sentences, title) of those
+    unchanged in `previous` and None where they must be embedded."""
+    old_vectors = previous.dense.vectors() if previous else None
+    old_sentence_rows = (
+        _sentence_rows(previous.passages, settings.sentence_vectors) if previous else []
+    )
+    old_titles = (
+        dict(zip(previous.documents, previous.title_vectors, strict=False)) if previous else {}
+    )
+    passages: list[Passage] = []
+    vectors: Rows = []
+    sentence_vectors: Rows = []
+    titles: Rows = []
+    progress = stages("passages") if stages else None
+    for done, doc in enumerate(sorted(documents, key=lambda d: d.id), 1):
+        rows, old_hash = reuse.get(doc.id, ([], ""))
+        if rows and old_hash == doc.content_hash and previous is not None:
+            assert old_vectors is not None
+            titles.append(old_titles.get(doc.id))
+            for row in rows:
+                passages.append(previous.passages[row])
+                vectors.append(old_vectors[row])
+                begin, end = old_sentence_rows[row], old_sentence_rows[row + 1]
+                sentence_vectors.append(previous.sentence_vectors[begin:end])
+        else:
+            titles.append(None)
+            for passage in split_passages(
+                doc, max_words=settings.max_words, min_words=settings.min_words
+            ):
+                passages.append(passage)
+                vectors.append(None)
+                sentence_vectors.append(None)
+        if progress:
+            progress(done, len(documents))
+    return passages, vectors, sentence_vectors, titles
+
+
 def _quotes(
-    documents: Sequence[Document], settings: BuildSettings, previous: Index | None
+    documents: Sequence[Document],
+    settings: BuildSettings,
+    previous: Index | None,
+    stages: Stages | None = None,
+    workers: int = 1,
 ) -> list[Quote]:
     """Attributed quotes of every document: reused from `previous` for unchanged ones."""
     if not settings.quotes:
@@ -184,7 +228,11 @@ def _quotes(
     fresh = dict(
         zip(
             [d.id for d in todo],
-            extract_quotes_batch([(d.id, d.text) for d in todo]),
+            extract_quotes_batch(
+                [(d.id, d.text) for d in todo],
+                progress=stages("quotes") if stages and todo else None,
+                processes=workers,
+            ),
             strict=True,
         )
     )
@@ -283,6 +331,7 @@ def _fill_vectors(
     settings: BuildSettings,
     contexts: Mapping[str, str],
     progress: Progress | None,
+    workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Embed every passage (and its sentences, and its document's title) that has no vector
     yet, in one batch. `titles` follows the documents in id order; an untitled document's
@@ -311,7 +360,8 @@ def _fill_vectors(
         len(sentence_texts),
         len(title_texts),
     )
-    fresh = embed(encoder, texts + sentence_texts + title_texts, progress)
+    # one pass over all three kinds: the batches, hence the int8 vectors, stay as they were
+    fresh = embed(encoder, texts + sentence_texts + title_texts, progress, workers=workers)
     sentence_start = len(texts)
     for n, i in enumerate(todo):
         vectors[i] = fresh[n]
@@ -344,6 +394,8 @@ def update_index(
     *,
     progress: Progress | None = None,
     api_documents: Collection[str] = (),
+    stages: Stages | None = None,
+    workers: int = 1,
 ) -> Index:
     """Build `documents` into a new version under `root`, reusing the live version's vectors.
 
@@ -356,7 +408,15 @@ def update_index(
         except IndexStoreError as exc:
             log.info("not reusing the existing index: %s", exc)
             previous = None
-        index = build_index(documents, settings, encoder, previous=previous, progress=progress)
+        index = build_index(
+            documents,
+            settings,
+            encoder,
+            previous=previous,
+            progress=progress,
+            stages=stages,
+            workers=workers,
+        )
         ids = {d.id for d in documents}
         manifest = replace(index.manifest, api_documents=sorted(set(api_documents) & ids))
         index = replace(index, manifest=manifest)

@@ -23,6 +23,7 @@ from index.disk import (
 )
 from index.documents import Document, load_documents
 from index.models.encoder import Encoder
+from index.progress import LogStages, Stages, only_embedding
 from index.search import Searcher
 from index.search.second import passage_vectors
 from service import wiring
@@ -49,11 +50,14 @@ def open_index(
     repair: bool | None = None,
     reset: bool = False,
     progress: Progress | None = None,
+    stages: Stages | None = None,
 ) -> Opened:
     """The live index, built first when missing, stale (seeds, model or settings changed) or
     `force`d. A damaged or incompatible index raises IndexStoreError naming the file and the
     fix, unless `repair` (default: SAYSO_REBUILD_ON_ERROR) says to rebuild from the seeds.
     `encoder` may be None when the caller can load one lazily via `wiring.encoder(settings)`.
+    `stages` hears each stage of a build by name; without it (nor `progress`) the stages
+    go to the log.
     """
     repair = settings.rebuild_on_error if repair is None else repair
     root = settings.index_dir
@@ -84,12 +88,27 @@ def open_index(
         return Opened(previous, built=False)
     if encoder is None:
         encoder = wiring.encoder(settings)
+    stages = stages or (only_embedding(progress) if progress else LogStages(log))
+    workers = wiring.build_workers(settings)
     index = update_index(
-        root, documents, build, encoder, progress=progress, api_documents=[d.id for d in api]
+        root,
+        documents,
+        build,
+        encoder,
+        stages=stages,
+        api_documents=[d.id for d in api],
+        workers=workers,
     )
     second = wiring.second_model(settings, root)
     if second is not None:  # embed now so the first search does not pay for it
-        passage_vectors(index, second.encoder, second.name, root, progress=progress)
+        passage_vectors(
+            index,
+            second.encoder,
+            second.name,
+            root,
+            progress=stages("embedding with the second model"),
+            workers=workers,
+        )
     return Opened(index, built=True)
 
 

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         description="ONNX Runtime threads per encode call; 0 means min(cores, 4). One thread "
         "leaves the other cores to concurrent requests; 0 makes bulk builds faster",
     )
+    build_workers: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Builds: processes extracting quotes and threads encoding at once; 0 means "
+        "one per core. The index is the same whatever the number; 1 leaves the other cores "
+        "to a server answering while it builds",
+    )
     second_model: str = Field(
         "",
         description="A second embedding model for modes `rescore` and `ensemble`: "

@@ -8,6 +8,7 @@ commands and the benchmarks call it, so every entry point honours the same setti
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from index.disk import BuildSettings, Index
@@ -69,6 +70,11 @@ def build_settings(settings: Settings) -> BuildSettings:
         dense_exact_max=settings.dense_exact_max,
         speaker_context=settings.speaker_context,
     )
+
+
+def build_workers(settings: Settings) -> int:
+    """Processes and threads a build uses at once (SAYSO_BUILD_WORKERS, 0: one per core)."""
+    return settings.build_workers or os.cpu_count() or 1
 
 
 def store_config(settings: Settings) -> StoreConfig:

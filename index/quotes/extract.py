@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 from index.quotes.direct import Candidate, find_direct, marked_ranges
@@ -18,6 +20,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 16
+# Below this many texts a second process costs more (it loads its own spaCy pipeline, about
+# 2 CPU-seconds) than it saves.
+PARALLEL_MIN = 24
 
 
 def extract_quotes(text: str, doc_id: str = "") -> list[Quote]:
@@ -25,13 +30,47 @@ def extract_quotes(text: str, doc_id: str = "") -> list[Quote]:
     return extract_quotes_batch([(doc_id, text)])[0]
 
 
-def extract_quotes_batch(texts: Sequence[tuple[str, str]]) -> list[list[Quote]]:
+def extract_quotes_batch(
+    texts: Sequence[tuple[str, str]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    processes: int = 1,
+) -> list[list[Quote]]:
     """Quotes for each `(doc_id, text)` pair, parsing the texts as one spaCy batch (with
-    British-style single quote marks read as double ones, `as_double_marks`)."""
+    British-style single quote marks read as double ones, `as_double_marks`).
+
+    With `processes` > 1 (and at least PARALLEL_MIN texts) the texts are parsed in that
+    many worker processes, in runs of consecutive texts; each text's quotes do not depend
+    on the others, so the result is the same. `progress` hears (texts done, texts).
+    """
+    if processes > 1 and len(texts) >= PARALLEL_MIN:
+        return _in_processes(texts, processes, progress)
     docs = pipeline().pipe((as_double_marks(text) for _, text in texts), batch_size=BATCH_SIZE)
-    return [
-        quotes_from_doc(doc, doc_id, text) for (doc_id, text), doc in zip(texts, docs, strict=True)
-    ]
+    result = []
+    for (doc_id, text), doc in zip(texts, docs, strict=True):
+        result.append(quotes_from_doc(doc, doc_id, text))
+        if progress:
+            progress(len(result), len(texts))
+    return result
+
+
+def _in_processes(
+    texts: Sequence[tuple[str, str]],
+    processes: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[list[Quote]]:
+    # Spawned, not forked: the parent may hold ONNX Runtime or tokenizer threads (or be
+    # loading a model in one), and a forked child inherits their locks mid-flight.
+    size = max(1, min(BATCH_SIZE, len(texts) // (processes * 4)))
+    runs = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+    result: list[list[Quote]] = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        for quotes in pool.map(extract_quotes_batch, runs):
+            result.extend(quotes)
+            if progress:
+                progress(len(result), len(texts))
+    return result
 
 
 def quotes_from_doc(doc: Doc, doc_id: str = "", text: str | None = None) -> list[Quote]:

@@ -100,13 +100,14 @@ def passage_vectors(
     root: Path,
     *,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> np.ndarray:
     """Unit vectors of `model` for every passage of `index`, rows in passage order.
 
     Rows whose embedded text is in the cache under `root` are reused; the others are
     embedded with `encoder`, saved every CHECKPOINT passages (a long build that is stopped
-    resumes where it was), and the cache is finally rewritten to hold exactly this index's
-    rows (so it never grows past the live index).
+    resumes where it was; `workers` chunks are encoded at once), and the cache is finally
+    rewritten to hold exactly this index's rows (so it never grows past the live index).
     """
     texts = embedded_texts(index)
     keys = [text_key(t) for t in texts]
@@ -117,7 +118,7 @@ def passage_vectors(
         log.info("embedding %d passage(s) with the second model %s", len(missing), model)
     for begin in range(0, len(missing), CHECKPOINT):
         part = missing[begin : begin + CHECKPOINT]
-        fresh = embed(encoder, [t for _, t in part])
+        fresh = embed(encoder, [t for _, t in part], workers=workers)
         cached.update(zip([k for k, _ in part], fresh, strict=True))
         if progress:
             progress(begin + len(part), len(missing))

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from index.disk import Index
     from index.models.encoder import Encoder
+    from index.progress import Stages
 
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -88,6 +89,37 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
+@contextmanager
+def progress_stages() -> Iterator[Stages]:
+    """Stages of a build: one rich bar per stage on a terminal; log lines with counts and
+    percent (logger `sayso.build`) when stderr is not a terminal, as in a server's log."""
+    from index.progress import LogStages
+
+    if not sys.stderr.isatty():
+        yield LogStages(logging.getLogger("sayso.build"))
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    ) as progress:
+
+        def stage(name: str) -> Callable[[int, int], None]:
+            task = progress.add_task(name.capitalize(), total=None)
+
+            def update(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            return update
+
+        yield stage
+
+
 def ensure_index(
     settings: Settings,
     encoder: Encoder | None = None,
@@ -110,14 +142,14 @@ def ensure(
 ) -> tuple[Index, bool]:
     from service.indexing import open_index
 
-    with progress_bar("Embedding") as update:
+    with progress_stages() as stages:
         opened = open_index(
             settings,
             encoder or PendingEncoder(settings),
             force=force,
             repair=repair,
             reset=reset,
-            progress=update,
+            stages=stages,
         )
     if opened.built:
         index = opened.index
@@ -138,6 +170,7 @@ class PendingEncoder:
         self._encoder: Encoder | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # a build encodes on several threads at once
         if start:
             self._thread = threading.Thread(target=self._load, name="sayso-encoder", daemon=True)
             self._thread.start()
@@ -149,11 +182,12 @@ class PendingEncoder:
             self._error = exc
 
     def get(self) -> Encoder:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        elif self._encoder is None and self._error is None:
-            self._load()
+        with self._lock:
+            if self._thread is not None:
+                self._thread.join()
+                self._thread = None
+            elif self._encoder is None and self._error is None:
+                self._load()
         if self._error is not None:
             raise self._error
         assert self._encoder is not None

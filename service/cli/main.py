@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -87,6 +88,8 @@ def build(
 
     with user_errors():
         settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
+        if not sys.stderr.isatty():  # the stages' progress goes to the log
+            configure_logging(settings.log_level)
         wiring.open_store(ensure_index(settings, repair=True, reset=reset), settings, sync=True)
 
 
