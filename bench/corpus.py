@@ -7,7 +7,7 @@ seed article alone, and the seed article plus every PolNeAR train and dev articl
 (../shared/data/polnear; --limit takes the first N, by name, for a quicker look). For
 the large one it reports build wall and CPU seconds (this process and its children),
 passages per second, index size on disk, resident memory (peak, and after loading the
-searcher), in-process search latency p50/p95 (hybrid, k=5, the dev questions, --passes
+searcher), in-process search latency p50/p95 (the default mode, k=5, the dev questions, --passes
 times each); for both, the dev questions' Hit@1 / Hit@3 (a top passage holding one of the
 question's answers). It fails loudly (exit 1) when a passage, sentence or quote of any
 document breaks the offset invariant `document.text[start:end] == text`, or when Hit@3
@@ -108,7 +108,7 @@ def hits(settings: Settings, index: Index, passes: int) -> dict[str, float]:
     for row in rows:
         for _ in range(passes):
             start = time.perf_counter()
-            result = searcher.search(row["question"], k=5)
+            result = searcher.search(row["question"], k=5, mode=settings.mode)
             latencies.append(1000 * (time.perf_counter() - start))
         found = [has_answer(h.passage.text, tuple(row["answers"])) for h in result.hits]
         at1 += any(found[:1])
