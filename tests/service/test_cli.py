@@ -31,6 +31,17 @@ def test_build_then_ask_json(env: dict[str, str]) -> None:
     assert "venture capital" in body["passages"][0]["text"]
 
 
+def test_build_off_a_terminal_logs_each_stage(
+    env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="sayso.build")
+    built = runner.invoke(cli.app, ["build"], env=env | {"SAYSO_BUILD_WORKERS": "1"})
+    assert built.exit_code == 0, built.output
+    lines = [r.getMessage() for r in caplog.records if r.name == "sayso.build"]
+    for stage in ("passages", "quotes", "embedding"):
+        assert any(line.startswith(f"{stage}: ") and "(100%) in " in line for line in lines)
+
+
 def test_ask_readable_output(env: dict[str, str]) -> None:
     result = runner.invoke(
         cli.app, ["ask", "Roland Berger", "--mode", "lexical", "--k", "1"], env=env
