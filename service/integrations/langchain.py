@@ -20,7 +20,7 @@ from langchain_core.callbacks import (
 )
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
 from service.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, AsyncSaysoClient, SaysoClient
 from service.client_types import SearchResult
@@ -51,7 +51,6 @@ class SaysoRetriever(BaseRetriever):
     async_client: AsyncSaysoClient | None = Field(default=None, exclude=True)
     """An async client to reuse (on one event loop, closed by its owner); without one, each
     ainvoke opens and closes its own, since an httpx.AsyncClient belongs to its loop."""
-    _client: SaysoClient | None = PrivateAttr(default=None)
 
     def _search_args(self) -> dict[str, Any]:
         return {"k": self.k, "mode": self.mode, "doc_ids": self.doc_ids, "speaker": self.speaker}
@@ -62,10 +61,10 @@ class SaysoRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        client = self.client or self._client
-        if client is None:
-            client = self._client = SaysoClient(self.base_url, **self._options())
-        return documents(client.search(query, **self._search_args()))
+        if self.client is not None:
+            return documents(self.client.search(query, **self._search_args()))
+        with SaysoClient(self.base_url, **self._options()) as client:  # no socket outlives it
+            return documents(client.search(query, **self._search_args()))
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun

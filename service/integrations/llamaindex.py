@@ -72,10 +72,9 @@ class SaysoRetriever(BaseRetriever):
         async_client: AsyncSaysoClient | None = None,
         callback_manager: CallbackManager | None = None,
     ) -> None:
-        """`client` / `async_client`: clients to use instead of ones made from base_url and
-        the options (an async one is reused on one event loop and closed by its owner;
-        without one, each aretrieve opens its own, since an httpx.AsyncClient belongs to
-        its loop)."""
+        """`client` / `async_client`: clients to reuse (closed by their owner) instead of one
+        made from base_url and the options for each call (an async one belongs to one event
+        loop)."""
         super().__init__(callback_manager=callback_manager)
         self.base_url = base_url
         self.k = k
@@ -95,9 +94,11 @@ class SaysoRetriever(BaseRetriever):
         return {"k": self.k, "mode": self.mode, "doc_ids": self.doc_ids, "speaker": self.speaker}
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        if self._client is None:
-            self._client = SaysoClient(self.base_url, **self._options())
-        return nodes(self._client.search(query_bundle.query_str, **self._search_args()))
+        query = query_bundle.query_str
+        if self._client is not None:
+            return nodes(self._client.search(query, **self._search_args()))
+        with SaysoClient(self.base_url, **self._options()) as client:  # no socket outlives it
+            return nodes(client.search(query, **self._search_args()))
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         query = query_bundle.query_str
