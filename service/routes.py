@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from index.passages import Passage
 from index.quotes import extract_quotes
@@ -13,6 +14,7 @@ from index.search import SearchResult
 from service.deps import SearcherDep, SettingsDep, current_searcher, write_access
 from service.errors import ApiError, error_response
 from service.limits import check_k, check_question, resolve_mode
+from service.responses import search_json
 from service.schemas import (
     MAX_QUESTION_CHARS,
     RERANK_HELP,
@@ -41,6 +43,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(responses=ERRORS)
+
+
+class JSONBytes(Response):
+    """JSON already serialised (service.responses): FastAPI neither re-validates nor
+    re-encodes it; `response_model` still documents the shape in OpenAPI."""
+
+    media_type = "application/json"
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["health"], operation_id="health")
@@ -72,7 +81,8 @@ def readyz(request: Request, settings: SettingsDep) -> Any:
     )
 
 
-def _response(result: SearchResult, searcher: Any) -> SearchResponse:
+def search_response(result: SearchResult, searcher: Any) -> SearchResponse:
+    """The SearchResponse model of `result` (the wire bytes come from service.responses)."""
     documents = searcher.index.documents
     passages = []
     for hit in result.hits:
@@ -126,7 +136,7 @@ def quote_out(quote: Quote, passage_id: str | None, score: float | None) -> Quot
 
 
 @router.post("/v1/search", response_model=SearchResponse, tags=["search"], operation_id="search")
-def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) -> SearchResponse:
+def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) -> Any:
     """The passages that best answer a question, best first."""
     check_question(body.question, settings)
     check_k(body.k, settings)
@@ -134,7 +144,7 @@ def search(body: SearchRequest, searcher: SearcherDep, settings: SettingsDep) ->
     result = searcher.search(
         body.question, k=body.k, mode=mode, doc_ids=body.doc_ids, speaker=body.speaker
     )
-    return _response(result, searcher)
+    return JSONBytes(search_json(result, searcher))
 
 
 @router.get("/v1/search", response_model=SearchResponse, tags=["search"], operation_id="search_get")
@@ -148,14 +158,14 @@ def search_get(
     mode: Annotated[Mode | None, Query()] = None,
     rerank: Annotated[bool | None, Query(description=RERANK_HELP)] = None,
     speaker: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-) -> SearchResponse:
+) -> Any:
     """The same as POST /v1/search, for curl and browsers."""
     check_question(q, settings, field="q")
     check_k(k, settings)
     result = searcher.search(
         q, k=k, mode=resolve_mode(mode or settings.mode, rerank, searcher), speaker=speaker
     )
-    return _response(result, searcher)
+    return JSONBytes(search_json(result, searcher))
 
 
 @router.get("/v1/quotes", response_model=QuotesOut, tags=["quotes"], operation_id="list_quotes")

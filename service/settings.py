@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         "one per core. The index is the same whatever the number; 1 leaves the other cores "
         "to a server answering while it builds",
     )
+    batch_window_ms: float = Field(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        description="Concurrent questions share one encoder call: while requests overlap, a "
+        "question waits up to this many milliseconds for others to join its batch (a lone "
+        "request never waits). Only for encoders whose vectors do not depend on their batch "
+        "mates (SAYSO_ENCODER=onnx or torch; int8's dynamic quantisation does); 0 turns "
+        "batching off",
+    )
     second_model: str = Field(
         "",
         description="A second embedding model for modes `rescore` and `ensemble`: "
