@@ -19,7 +19,7 @@ from index.updates import IndexHolder
 from service import __version__
 from service.apidocs import install_docs, operation_id
 from service.chat import router as chat_router
-from service.deps import BEARER, live_holder, live_searcher, require_reader
+from service.deps import BEARER, live_holder, live_searcher, reader_access
 from service.errors import install_error_handlers
 from service.indexing import load_searcher
 from service.limits import BodySizeLimit, RateLimit
@@ -106,7 +106,7 @@ def create_app(
         summary="Question answering over news: passages and the quotes that matter.",
         version=__version__,
         lifespan=lifespan,
-        dependencies=[Depends(require_reader), *reads_need_key],
+        dependencies=[Depends(reader_access), *reads_need_key],
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,

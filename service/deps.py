@@ -144,10 +144,16 @@ def write_access(settings: Settings) -> Literal["open", "key", "disabled"]:
     return "open" if is_loopback(settings.host) else "disabled"
 
 
-async def require_reader(request: Request, settings: SettingsDep) -> None:
+def require_reader(request: Request, settings: SettingsDep) -> None:
     """Reads are open unless SAYSO_PROTECT_READS is on and an API key is set."""
     if settings.protect_reads and settings.api_key and request.url.path not in OPEN_PATHS:
         _check_key(request, settings.api_key)
+
+
+async def reader_access(request: Request, settings: SettingsDep) -> None:
+    """require_reader as the app-wide dependency: async, so no request pays a threadpool
+    hop for it (it only compares a header)."""
+    require_reader(request, settings)
 
 
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
