@@ -37,8 +37,8 @@ def search_json(result: SearchResult, searcher: Searcher) -> bytes:
     tail = orjson.dumps(
         {
             "timings_ms": result.timings_ms,
-            "answerable": None if answer is None else answer.answerable,
-            "confidence": None if answer is None else answer.confidence,
+            "answerable": None if answer is None else bool(answer.answerable),
+            "confidence": None if answer is None else float(answer.confidence),
         }
     )[1:]
     return b"".join((head, b',"passages":[', passages, b'],"quotes":[', quotes, b"],", tail))
