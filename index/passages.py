@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from index.documents import Document
+from index.tokenizable import tokenizable
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 Span = tuple[int, int]
 
 _PARAGRAPH = re.compile(r"[^\n]+")
+_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,14 @@ def _trim(text: str, start: int, end: int) -> Span:
 
 
 def sentence_spans(texts: Sequence[str], offsets: Sequence[int]) -> list[list[Span]]:
-    """Sentence spans for each text, shifted by its offset (spaCy's rule sentencizer)."""
+    """Sentence spans for each text, shifted by its offset (spaCy's rule sentencizer, on
+    the text with long punctuation runs blanked so it stays linear: same offsets)."""
     result = []
-    for doc, offset in zip(_sentencizer().pipe(texts, batch_size=256), offsets, strict=True):
+    docs = _sentencizer().pipe((tokenizable(text) for text in texts), batch_size=256)
+    for text, doc, offset in zip(texts, docs, offsets, strict=True):
         spans = []
         for sent in doc.sents:
-            start, end = _trim(doc.text, sent.start_char, sent.end_char)
+            start, end = _trim(text, sent.start_char, sent.end_char)
             if start < end:
                 spans.append((start + offset, end + offset))
         result.append(spans)
@@ -100,12 +104,26 @@ def _words(text: str, span: Span) -> int:
     return len(text[span[0] : span[1]].split())
 
 
+def _word_pieces(text: str, sentence: Span, max_words: int) -> list[Span]:
+    """`sentence` itself, or, when it has more than `max_words` words (a paragraph with no
+    sentence punctuation), consecutive pieces of at most `max_words` words cut between
+    words, with exact offsets."""
+    if _words(text, sentence) <= max_words:
+        return [sentence]
+    words = [m.span() for m in _WORD.finditer(text, sentence[0], sentence[1])]
+    return [
+        (words[i][0], words[min(i + max_words, len(words)) - 1][1])
+        for i in range(0, len(words), max_words)
+    ]
+
+
 def _chunk_sentences(text: str, sentences: list[Span], max_words: int) -> list[list[Span]]:
-    """Greedy runs of whole sentences, each within `max_words` (a longer sentence stands alone)."""
+    """Greedy runs of whole sentences, each within `max_words` (a longer sentence is cut
+    into pieces of `max_words` words)."""
     chunks: list[list[Span]] = []
     current: list[Span] = []
     count = 0
-    for sent in sentences:
+    for sent in (piece for s in sentences for piece in _word_pieces(text, s, max_words)):
         words = _words(text, sent)
         if current and count + words > max_words:
             chunks.append(current)

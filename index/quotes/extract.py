@@ -14,6 +14,7 @@ from index.quotes.marks import as_double_marks
 from index.quotes.model import Quote, Speaker
 from index.quotes.nlp import pipeline
 from index.quotes.speakers import Resolver, describe
+from index.tokenizable import tokenizable
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -37,7 +38,8 @@ def extract_quotes_batch(
     processes: int = 1,
 ) -> list[list[Quote]]:
     """Quotes for each `(doc_id, text)` pair, parsing the texts as one spaCy batch (with
-    British-style single quote marks read as double ones, `as_double_marks`).
+    British-style single quote marks read as double ones, `as_double_marks`, and long
+    punctuation runs broken, `tokenizable`: both keep offsets, so the cost stays linear).
 
     With `processes` > 1 (and at least PARALLEL_MIN texts) the texts are parsed in that
     many worker processes, in runs of consecutive texts; each text's quotes do not depend
@@ -45,7 +47,8 @@ def extract_quotes_batch(
     """
     if processes > 1 and len(texts) >= PARALLEL_MIN:
         return _in_processes(texts, processes, progress)
-    docs = pipeline().pipe((as_double_marks(text) for _, text in texts), batch_size=BATCH_SIZE)
+    parsed = (tokenizable(as_double_marks(text)) for _, text in texts)
+    docs = pipeline().pipe(parsed, batch_size=BATCH_SIZE)
     result = []
     for (doc_id, text), doc in zip(texts, docs, strict=True):
         result.append(quotes_from_doc(doc, doc_id, text))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from index.quotes.direct import Candidate
@@ -135,12 +137,25 @@ def _trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return doc[start].idx + first, doc[start].idx + last
 
 
-def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
-    return any(start <= position < end for start, end in spans)
+class _Spans:
+    """Character spans answering "does any contain / overlap ..." in O(log n): sorted by
+    start, with the largest end among each prefix (a page of quotes has thousands)."""
 
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [start for start, _ in ordered]
+        self._max_ends = list(accumulate((end for _, end in ordered), max))
 
-def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-    return any(start < e and s < end for s, e in spans)
+    def _max_end_before(self, n: int) -> int:
+        return self._max_ends[n - 1] if n else -1
+
+    def contain(self, position: int) -> bool:
+        """Some span has start <= position < end."""
+        return self._max_end_before(bisect_right(self._starts, position)) > position
+
+    def overlap(self, start: int, end: int) -> bool:
+        """Some span (s, e) has s < end and start < e."""
+        return self._max_end_before(bisect_left(self._starts, end)) > start
 
 
 def find_indirect(
@@ -153,14 +168,15 @@ def find_indirect(
     nested reports keep only the outermost.
     """
     quoted = [(c.start, c.end) for c in direct]
-    inside_marks = quoted + list(marked or [])
+    inside_marks = _Spans(quoted + list(marked or []))
+    quotes = _Spans(quoted)
     used = {c.cue_token for c in direct}
     found: list[Candidate] = []
     for token in doc:
-        if token.i in used or _inside(token.idx, inside_marks):
+        if token.i in used or inside_marks.contain(token.idx):
             continue
         cand = _candidate(doc, token)
-        if cand is None or _overlaps(cand.start, cand.end, quoted):
+        if cand is None or quotes.overlap(cand.start, cand.end):
             continue
         found.append(cand)
     return _outermost(doc, found)
