@@ -99,7 +99,7 @@ def create_app(
             yield
 
     # With protected reads every route shows the lock in /docs, so "Try it out" sends the key.
-    protected = settings.protect_reads and bool(settings.api_key)
+    protected = settings.protect_reads and settings.api_key is not None
     reads_need_key = [Security(BEARER)] if protected else []
     app = FastAPI(
         title="sayso",
@@ -132,7 +132,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, settings=settings)
     if settings.rate_limit > 0:
         app.add_middleware(RateLimit, settings=settings)
-    app.add_middleware(RequestTelemetry, metrics=metrics)
+    app.add_middleware(RequestTelemetry, metrics=metrics, trusted_proxies=settings.trusted_proxies)
     if settings.cors_origins:
         # Outermost, so errors from the limits carry CORS headers too. Closed unless configured.
         app.add_middleware(

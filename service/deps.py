@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
@@ -15,11 +15,15 @@ from index.disk import current_version
 from index.models.tokens import TokenCounter, token_counter
 from index.search import Searcher
 from index.updates import IndexHolder
+from service.clients import is_local, is_loopback
 from service.errors import ApiError
 from service.settings import Settings
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-"""Probes and scrapes stay open even when reads are protected."""
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/favicon.ico"})
+"""Probes, scrapes and the page shell stay open even when reads are protected (the page
+asks for the key and sends it with its own API calls)."""
+OPEN_PREFIXES = ("/static/",)
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 async def get_settings(request: Request) -> Settings:
@@ -82,17 +86,8 @@ def get_holder(request: Request) -> IndexHolder:
     return live_holder(request.app.state)
 
 
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_key(request: Request, key: str) -> None:
+def _check_key(request: Request, secret: SecretStr) -> None:
+    key = secret.get_secret_value()
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
@@ -122,31 +117,95 @@ request itself: _check_key does, with the JSON error shape."""
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 
 
+def _host_name(value: str) -> str:
+    """The name in a Host header, without port or IPv6 brackets, lower case."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def allowed_hosts(request: Request, settings: Settings) -> set[str]:
+    """SAYSO_ALLOWED_HOSTS, or by default the loopback names, SAYSO_HOST and the address
+    this connection reached (the socket the server is bound to)."""
+    if settings.allowed_hosts:
+        return {_host_name(host) for host in settings.allowed_hosts}
+    server = request.scope.get("server")
+    bound = {str(server[0]).lower()} if server else set()
+    return set(LOOPBACK_NAMES) | {settings.host.lower()} | bound
+
+
+def _check_host(request: Request, settings: Settings) -> None:
+    """A write's Host must be one this server answers to: a page on another site that
+    re-points its own name at 127.0.0.1 (DNS rebinding) still sends its own name."""
+    hosts = allowed_hosts(request, settings)
+    host = _host_name(request.headers.get("host", ""))
+    if "*" not in hosts and host not in hosts:
+        raise ApiError(
+            403,
+            "host_not_allowed",
+            f"Writes are refused for Host {host!r}; add it to SAYSO_ALLOWED_HOSTS to allow it.",
+        )
+
+
+def _check_origin(request: Request) -> None:
+    """A key-less write from a browser page must come from this server's own page: CORS
+    settings never open writes without a key."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    host = request.headers.get("host", "")
+    if origin.lower() not in (f"http://{host}".lower(), f"https://{host}".lower()):
+        raise ApiError(
+            403,
+            "cross_origin_write",
+            "Writes from another site's page need the API key; set SAYSO_API_KEY.",
+        )
+
+
 def require_writer(request: Request, settings: SettingsDep, _: BearerDep) -> None:
-    """Writes need the API key when one is set; without one, only a loopback-bound service
-    accepts them (anyone who can reach a public address could otherwise change the corpus)."""
-    if settings.api_key:
+    """Writes need the API key when one is set. Without one, only this machine may write:
+    a loopback client on a loopback socket (whichever way the server was started), not
+    through a proxy unless it is trusted (SAYSO_TRUSTED_PROXIES), with a Host this server
+    answers to and no other site's Origin."""
+    if settings.api_key is not None:
+        if settings.allowed_hosts:
+            _check_host(request, settings)
         _check_key(request, settings.api_key)
-    elif not is_loopback(settings.host):
+        return
+    if not is_loopback(settings.host):
         raise ApiError(
             403,
             "writes_disabled",
             f"Writes are disabled: the service listens on {settings.host} without an API key; "
             "set SAYSO_API_KEY (or bind to 127.0.0.1) to allow them.",
         )
+    if not is_local(request.scope, settings.trusted_proxies):
+        raise ApiError(
+            403,
+            "writes_disabled",
+            "Writes without an API key are accepted only from this machine (a loopback "
+            "client on a loopback address); set SAYSO_API_KEY to allow them from elsewhere.",
+        )
+    _check_host(request, settings)
+    _check_origin(request)
 
 
 def write_access(settings: Settings) -> Literal["open", "key", "disabled"]:
     """Who may write, as require_writer decides: anyone (loopback, no key), holders of the
     API key, or nobody (a public address without a key)."""
-    if settings.api_key:
+    if settings.api_key is not None:
         return "key"
     return "open" if is_loopback(settings.host) else "disabled"
 
 
 def require_reader(request: Request, settings: SettingsDep) -> None:
-    """Reads are open unless SAYSO_PROTECT_READS is on and an API key is set."""
-    if settings.protect_reads and settings.api_key and request.url.path not in OPEN_PATHS:
+    """Reads are open unless SAYSO_PROTECT_READS is on (settings make sure a key is set);
+    probes and the page shell stay open."""
+    path = request.url.path
+    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+        return
+    if settings.protect_reads and settings.api_key is not None:
         _check_key(request, settings.api_key)
 
 

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.search.modes import MODES
+from service.clients import client_address
 from service.errors import ApiError, error_response
 from service.settings import Settings
 
@@ -182,13 +183,14 @@ class RateLimit:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.buckets = TokenBuckets(settings.rate_limit, settings.rate_burst)
+        self.trusted_proxies = tuple(settings.trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
-        client: Any = scope.get("client")
-        wait = self.buckets.take(client[0] if client else "unknown")
+        # The peer, or behind a trusted proxy the forwarded client; never a header alone.
+        wait = self.buckets.take(client_address(scope, self.trusted_proxies) or "unknown")
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             response = error_response(

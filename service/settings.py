@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.retrieval.fusion import FUSERS
 from index.search.modes import DEFAULT_MODE, MODES, check_mode
+from service.clients import parse_networks
 
 QUESTION_CEILING = 100_000
 """Hard ceiling on max_question_chars (the wire schema's bound; the setting is the limit)."""
@@ -96,10 +98,11 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `sayso serve` binds to")
     port: int = Field(8000, ge=0, le=65535, description="Port `sayso serve` listens on")
-    api_key: str | None = Field(
+    api_key: SecretStr | None = Field(
         None,
         description="When set, write endpoints need `Authorization: Bearer <key>`; when unset, "
-        "writes are refused unless the service is bound to a loopback address",
+        "writes are accepted only from this machine (a loopback client on a loopback address). "
+        "Kept as a secret: never printed in logs, errors or /readyz",
     )
     protect_reads: bool = Field(
         False, description="Also require the API key for reads (needs SAYSO_API_KEY)"
@@ -179,15 +182,75 @@ class Settings(BaseSettings):
         description="Browser origins allowed to call the API (comma-separated, * for any); "
         "none by default",
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies whose X-Forwarded-For is believed (comma-separated "
+        "addresses or CIDR blocks, e.g. 127.0.0.1,10.0.0.0/8). Only for a request from one of "
+        "them is the client address (rate limit, writes without a key, access log) read from "
+        "that header: its rightmost hop that is not a trusted proxy. Empty (default): the "
+        "socket peer is the client and forwarding headers are ignored",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host header values a write may carry (comma-separated names or "
+        "addresses, without port; * for any). Empty (default): localhost, the loopback "
+        "addresses and the address the server is reached on; writes without a key are always "
+        "checked (a browser page on another site cannot reach them by DNS rebinding), writes "
+        "with a key only when this is set",
+    )
+    extract_timeout: float = Field(
+        20.0,
+        gt=0,
+        le=3600,
+        description="Seconds one /v1/extract may run; past it the answer is 503 and the work "
+        "is abandoned",
+    )
+    extract_concurrency: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Quote extractions (/v1/extract) run at once per process; more get 503 "
+        "with Retry-After. Abandoned work keeps its slot until it stops",
+    )
+    extract_max_chars: int = Field(
+        200_000,
+        ge=1000,
+        description="Longest text /v1/extract reads, in characters; longer gets 413",
+    )
 
     @field_validator("mode")
     @classmethod
     def _known_mode(cls, value: str) -> str:
         return check_mode(value)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("fusion")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+    def _known_fusion(cls, value: str) -> str:
+        if value not in FUSERS:
+            raise ValueError(
+                f"SAYSO_FUSION={value!r} is not a fusion method; choose one of: "
+                f"{', '.join(sorted(FUSERS))}"
+            )
         return value
+
+    @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # ValueError naming the entry that is not an address
+        return value
+
+    @model_validator(mode="after")
+    def _reads_need_a_key(self) -> Settings:
+        if self.protect_reads and self.api_key is None:
+            raise ValueError(
+                "SAYSO_PROTECT_READS=true needs SAYSO_API_KEY: set a key, or turn reads "
+                "protection off"
+            )
+        return self

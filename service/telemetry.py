@@ -7,7 +7,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
@@ -15,6 +15,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.clients import client_address
 
 access_log = logging.getLogger("sayso.access")
 
@@ -91,9 +93,10 @@ def route_name(scope: Scope) -> str:
 class RequestTelemetry:
     """Outermost middleware: sets X-Request-ID, logs one JSON line, records metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, trusted_proxies: Sequence[str] = ()) -> None:
         self.app = app
         self.metrics = metrics
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,7 +122,6 @@ class RequestTelemetry:
             method = scope["method"]
             self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.latency.labels(route, method).observe(elapsed)
-            client = scope.get("client")
             access_log.info(
                 json.dumps(
                     {
@@ -129,7 +131,7 @@ class RequestTelemetry:
                         "route": route,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 3),
-                        "client": client[0] if client else None,
+                        "client": client_address(scope, self.trusted_proxies),
                     }
                 )
             )

@@ -65,7 +65,8 @@ def fake_client(fake_searcher: Searcher) -> Iterator[TestClient]:
     from service.settings import Settings
 
     app = create_app(Settings(model=HASH_MODEL), searcher=fake_searcher)
-    with TestClient(app) as client:
+    # A caller on this machine: writes without a key are accepted only from one.
+    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as client:
         yield client
 
 

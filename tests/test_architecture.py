@@ -18,7 +18,7 @@ light commands do not load numpy, FAISS or spaCy."""
 MAY_IMPORT = {
     "index.models": ("index.models",),
     "index.retrieval": ("index.retrieval", "index.models"),
-    "index.quotes": ("index.quotes", "index.documents", "index.passages"),
+    "index.quotes": ("index.quotes", "index.documents", "index.passages", "index.tokenizable"),
 }
 """Rooms with a short list of what they may import from the project (prefixes)."""
 

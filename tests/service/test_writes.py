@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +18,9 @@ from service.app import create_app
 from service.indexing import open_index
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, SEED_ID, FakeEncoder
+
+LOCAL: dict[str, Any] = {"base_url": "http://127.0.0.1", "client": ("127.0.0.1", 50000)}
+"""A caller on this machine: writes without a key are accepted only from one."""
 
 STORY = {
     "id": "harbour-story",
@@ -44,7 +48,7 @@ def make_client(settings: Settings, encoder: FakeEncoder) -> TestClient:
         BuildSettings(model=FAKE_MODEL),
         encoder,
     )
-    return TestClient(create_app(settings, Searcher(index, encoder)))
+    return TestClient(create_app(settings, Searcher(index, encoder)), **LOCAL)
 
 
 @pytest.fixture()

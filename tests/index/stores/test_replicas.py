@@ -16,7 +16,7 @@ from index.stores.registry import StoreConfig, open_store, sync_store
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import FAKE_MODEL, FakeEncoder
-from tests.service.test_writes import STORY
+from tests.service.test_writes import LOCAL, STORY
 
 
 @pytest.fixture(params=["faiss", "qdrant"])
@@ -42,7 +42,7 @@ def replicas(
 
     def replica() -> TestClient:
         loaded = read_index(settings.index_dir, model=FAKE_MODEL)
-        return TestClient(create_app(settings, Searcher(loaded, encoder, store=store)))
+        return TestClient(create_app(settings, Searcher(loaded, encoder, store=store)), **LOCAL)
 
     with replica() as first, replica() as second:
         yield first, second
