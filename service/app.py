@@ -21,6 +21,7 @@ from service.apidocs import install_docs, operation_id
 from service.chat import router as chat_router
 from service.deps import BEARER, live_holder, live_searcher, reader_access
 from service.errors import install_error_handlers
+from service.extraction import ExtractGate
 from service.indexing import load_searcher
 from service.limits import BodySizeLimit, RateLimit
 from service.mcp_server import McpEndpoint
@@ -91,12 +92,14 @@ def create_app(
         app.state.holder = None
         app.state.load_error = None
         app.state.builds = startup_builds
+        app.state.extract_gate = ExtractGate.from_settings(settings)
         if searcher is None:
             _load_in_background(app, settings)
         else:
             serve_searcher(app, settings, searcher)
         async with mcp.run():
             yield
+        app.state.extract_gate.close()
 
     # With protected reads every route shows the lock in /docs, so "Try it out" sends the key.
     protected = settings.protect_reads and settings.api_key is not None
@@ -110,6 +113,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        # No redirect from /path/ to /path: Starlette builds its Location from the Host
+        # header, which a client controls. A trailing slash is a 404 in the error shape.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     install_docs(app)

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from index.passages import Passage
-from index.quotes import extract_quotes
 from index.quotes.model import Quote
 from index.search import SearchResult
 from service.deps import SearcherDep, SettingsDep, current_searcher, write_access
 from service.errors import ApiError, error_response
+from service.extraction import ClientGone, ExtractGate
 from service.limits import check_k, check_question, resolve_mode
 from service.responses import search_json
 from service.schemas import (
@@ -53,7 +53,7 @@ class JSONBytes(Response):
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["health"], operation_id="health")
-def healthz() -> HealthOut:
+async def healthz() -> HealthOut:
     """Up while the process is up."""
     return HealthOut(status="ok")
 
@@ -192,9 +192,15 @@ def list_quotes(
 @router.post(
     "/v1/extract", response_model=QuotesOut, tags=["quotes"], operation_id="extract_quotes"
 )
-def extract(body: ExtractIn) -> QuotesOut:
-    """The attributed quotes of any posted text (offsets into `text`); nothing is stored."""
-    quotes = extract_quotes(body.text, doc_id="text")
+async def extract(body: ExtractIn, request: Request) -> QuotesOut:
+    """The attributed quotes of any posted text (offsets into `text`); nothing is stored.
+    Bounded: SAYSO_EXTRACT_MAX_CHARS (413), SAYSO_EXTRACT_TIMEOUT and
+    SAYSO_EXTRACT_CONCURRENCY (503 with Retry-After)."""
+    gate: ExtractGate = request.app.state.extract_gate
+    try:
+        quotes = await gate.extract(request, body.text)
+    except ClientGone:
+        raise ApiError(499, "client_gone", "The client closed the connection.") from None
     return QuotesOut(quotes=[quote_out(q, None, None) for q in quotes])
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    WithJsonSchema,
+    model_validator,
+)
 
 from index.search.modes import MODES, check_mode
 from service.settings import K_CEILING, QUESTION_CEILING, Settings
@@ -63,6 +71,8 @@ K = Annotated[
         description=f"How many passages to return, 1 to SAYSO_MAX_K (default {MAX_K})",
     ),
 ]
+BodyK = Annotated[K, Strict()]
+"""`k` in a JSON body: a JSON integer (`true` or `"5"` is refused, not read as 1 or 5)."""
 Metadata = Annotated[str, Field(max_length=2000), AfterValidator(_no_nul)]
 
 
@@ -84,7 +94,7 @@ class SearchRequest(BaseModel):
     )
 
     question: Question
-    k: K = 5
+    k: BodyK = 5
     mode: Mode | None = Field(
         None,
         description="hybrid, dense, lexical, quality, rescore or ensemble (the last two need "
@@ -297,7 +307,7 @@ class ContextRequest(BaseModel):
         None, min_length=1, max_length=MAX_MESSAGES, description="The conversation so far"
     )
     question: Question | None = Field(None, description="Instead of messages: one question")
-    k: K = 5
+    k: BodyK = 5
     max_tokens: int = Field(
         DEFAULT_MAX_TOKENS,
         ge=MIN_CONTEXT_TOKENS,

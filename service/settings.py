@@ -198,6 +198,28 @@ class Settings(BaseSettings):
         "checked (a browser page on another site cannot reach them by DNS rebinding), writes "
         "with a key only when this is set",
     )
+    max_header_bytes: int = Field(
+        65_536,
+        ge=4096,
+        le=16_777_216,
+        description="Largest request head (request line and headers), in bytes; a longer "
+        "one closes the connection (`sayso serve`)",
+    )
+    read_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Seconds a request may go without sending its head or more of its body "
+        "before the connection is closed (`sayso serve`)",
+    )
+    keep_alive_timeout: int = Field(
+        5, ge=1, le=3600, description="Seconds an idle keep-alive connection stays open"
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        description="Connections and requests served at once; more get 503 (`sayso serve`)",
+    )
     extract_timeout: float = Field(
         20.0,
         gt=0,

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from index.quotes.extract import extract_quotes, extract_quotes_batch, quotes_from_doc
+from index.quotes.extract import (
+    ExtractionStopped,
+    extract_quotes,
+    extract_quotes_batch,
+    extract_quotes_until,
+    quotes_from_doc,
+)
 from index.quotes.model import Quote, Speaker
 
-__all__ = ["Quote", "Speaker", "extract_quotes", "extract_quotes_batch", "quotes_from_doc"]
+__all__ = [
+    "ExtractionStopped",
+    "Quote",
+    "Speaker",
+    "extract_quotes",
+    "extract_quotes_batch",
+    "extract_quotes_until",
+    "quotes_from_doc",
+]

@@ -31,6 +31,25 @@ def extract_quotes(text: str, doc_id: str = "") -> list[Quote]:
     return extract_quotes_batch([(doc_id, text)])[0]
 
 
+class ExtractionStopped(Exception):
+    """Raised by `extract_quotes_until` when its `stop` callable says to give up."""
+
+
+def extract_quotes_until(text: str, stop: Callable[[], bool], doc_id: str = "") -> list[Quote]:
+    """`extract_quotes`, asking `stop()` between pipeline stages (about a second of work
+    each on a long text) and raising ExtractionStopped when it answers True: a caller
+    that has given up (a deadline, a client gone) stops paying for the rest."""
+    nlp = pipeline()
+    doc = nlp.make_doc(tokenizable(as_double_marks(text)))
+    for _, component in nlp.pipeline:
+        if stop():
+            raise ExtractionStopped
+        doc = component(doc)
+    if stop():
+        raise ExtractionStopped
+    return quotes_from_doc(doc, doc_id, text)
+
+
 def extract_quotes_batch(
     texts: Sequence[tuple[str, str]],
     *,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
@@ -25,9 +25,35 @@ _GLUED_MARKS = r"[:,;!?](?=[\"“”]\w)|(?<=[:,;.!?])[\"“”](?=\w)|(?<=[\"�
 _DASHED_NAME = r"^[-―](?=[A-Z][a-z])"
 
 
-@lru_cache(maxsize=1)
-def pipeline() -> Language:
-    """The English pipeline with unused components excluded; raises if none is installed."""
+MAX_NEW_STRINGS = 50_000
+"""Strings (new words) the pipeline may learn before it is reloaded: spaCy keeps every
+word it has seen in its vocabulary, so a long-running server would grow without bound
+(about 0.8 kB a word). Work in progress keeps the pipeline it started with. (spaCy's
+memory zones free them too, but may not overlap: requests run concurrently.)"""
+
+
+class _Current:
+    """The pipeline in use and its vocabulary size when loaded."""
+
+    lock = threading.Lock()
+    nlp: Language | None = None
+    baseline = 0
+
+
+def pipeline(max_new_strings: int | None = None) -> Language:
+    """The English pipeline with unused components excluded, reloaded once it has learned
+    more than `max_new_strings` (default MAX_NEW_STRINGS) strings; raises if none is
+    installed."""
+    limit = MAX_NEW_STRINGS if max_new_strings is None else max_new_strings
+    with _Current.lock:
+        nlp = _Current.nlp
+        if nlp is None or len(nlp.vocab.strings) > _Current.baseline + limit:
+            nlp = _Current.nlp = _load()
+            _Current.baseline = len(nlp.vocab.strings)
+        return nlp
+
+
+def _load() -> Language:
     import spacy
 
     for name in PACKAGES:

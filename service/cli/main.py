@@ -200,6 +200,7 @@ def serve(
 
     from service import wiring
     from service.app import create_app
+    from service.server import uvicorn_options
 
     with user_errors():
         settings = settings_from(
@@ -217,6 +218,7 @@ def serve(
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,  # replaced by sayso.access: one JSON line per request
+        **uvicorn_options(settings),
     )
 
 

@@ -66,3 +66,15 @@ def test_a_punctuation_run_in_a_document_keeps_passage_offsets() -> None:
     doc = make_document("runs", "It rained. " + "!" * 30_000 + " Then it stopped.\nNext.")
     for passage in split_passages(doc, max_words=40, min_words=5):
         assert doc.text[passage.start : passage.end] == passage.text
+
+
+def test_the_pipeline_is_reloaded_once_its_vocabulary_has_grown() -> None:
+    from index.quotes.nlp import pipeline
+
+    before = pipeline()
+    new_words = " ".join(f"zqxw{n}vk" for n in range(300))
+    extract_quotes(f"Ana Ruiz said {new_words}.")
+    assert pipeline(max_new_strings=100_000) is before
+    renewed = pipeline(max_new_strings=100)
+    assert renewed is not before
+    assert pipeline(max_new_strings=100) is renewed

@@ -180,3 +180,28 @@ def test_a_bad_fusion_is_refused_naming_the_variable() -> None:
 def test_trusted_proxies_must_be_addresses() -> None:
     with pytest.raises(ValidationError, match=r"'proxy\.example' is not an IP address"):
         Settings(trusted_proxies="10.0.0.0/8,proxy.example")
+
+
+def test_k_must_be_a_json_integer(fake_client: TestClient) -> None:
+    for bad in (True, "5", 2.5):
+        response = fake_client.post("/v1/search", json={"question": "China", "k": bad})
+        assert response.status_code == 422 and code(response) == "invalid_request", bad
+    assert fake_client.post("/v1/search", json={"question": "China", "k": 2}).is_success
+    assert fake_client.get("/v1/search", params={"q": "China", "k": "2"}).is_success
+
+
+def test_a_trailing_slash_is_not_redirected_to_the_callers_host(fake_client: TestClient) -> None:
+    response = fake_client.get(
+        "/v1/documents/", headers={"Host": "attacker.example"}, follow_redirects=False
+    )
+    assert response.status_code == 404 and code(response) == "not_found"
+    assert "location" not in response.headers
+
+
+def test_the_page_sends_security_headers(fake_client: TestClient) -> None:
+    headers = fake_client.get("/").headers
+    policy = headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
