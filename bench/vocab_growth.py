@@ -1,7 +1,7 @@
 """RSS of quote extraction over N new words: spaCy's vocabulary with and without reloads.
 
-    python bench/vocab_growth.py --words 200000 --max-new-strings 50000
-    python bench/vocab_growth.py --words 200000 --max-new-strings 1000000000   # never reload
+python bench/vocab_growth.py --words 200000 --max-new-strings 50000
+python bench/vocab_growth.py --words 200000 --max-new-strings 1000000000   # never reload
 """
 
 from __future__ import annotations
