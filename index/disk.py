@@ -372,6 +372,35 @@ def read_index(root: Path, *, model: str | None = None) -> Index:
     return _read_live(root, model)
 
 
+def _matrix_problem(name: str, matrix: np.ndarray, dimension: int, rows: int = -1) -> str | None:
+    """What is wrong with a float matrix of `rows` (any, when -1) rows by `dimension`."""
+    if matrix.ndim != 2 or matrix.dtype.kind != "f":
+        return f"{name} is {matrix.dtype} with shape {matrix.shape}, not a float matrix"
+    if matrix.shape[0] and matrix.shape[1] != dimension:
+        return f"{name} has {matrix.shape[1]} columns, the manifest says {dimension}"
+    if rows >= 0 and matrix.shape[0] != rows:
+        return f"{name} has {matrix.shape[0]} rows, not {rows}"
+    return None
+
+
+def _shape_problem(
+    manifest: Manifest,
+    settings: BuildSettings,
+    documents: list[Document],
+    passages: list[Passage],
+    dense: DenseIndex,
+    lexical: LexicalIndex,
+) -> str | None:
+    """Arrays that do not fit the manifest: served, they would fail requests with 500s."""
+    if len(dense) and dense.dimension != manifest.dimension:
+        return (
+            f"dense.faiss has dimension {dense.dimension}, the manifest says {manifest.dimension}"
+        )
+    if len(documents) != manifest.documents:
+        return f"{len(documents)} documents, the manifest says {manifest.documents}"
+    return lexical.shape_problem()
+
+
 def _read_live(root: Path, model: str | None) -> Index:
     manifest = read_manifest(root)
     if manifest is None:
@@ -407,6 +436,21 @@ def _read_live(root: Path, model: str | None) -> Index:
         raise IndexStoreError(
             f"index at {version} is inconsistent (passage counts differ); "
             "rebuild with `sayso build`"
+        )
+    problem = _shape_problem(manifest, settings, documents, passages, dense, lexical) or (
+        _matrix_problem("sentences.npy", sentence_vectors, manifest.dimension)
+        if not settings.sentence_vectors
+        else _matrix_problem(
+            "sentences.npy",
+            sentence_vectors,
+            manifest.dimension,
+            sum(len(p.sentences) for p in passages),
+        )
+        or _matrix_problem("titles.npy", title_vectors, manifest.dimension, len(documents))
+    )
+    if problem:
+        raise IndexStoreError(
+            f"index at {version} is damaged ({problem}); rebuild with `sayso build`"
         )
     return Index(
         manifest=manifest,

@@ -113,6 +113,23 @@ class LexicalIndex:
         self._num_docs = num_docs
         self.tokenize = tokenize
 
+    def shape_problem(self) -> str | None:
+        """What is wrong with the arrays loaded from disk, or None: one column per vocabulary
+        term (`indptr`), each listing passage rows below `num_docs` with their scores."""
+        if self._data.ndim != 1 or self._indices.shape != self._data.shape:
+            return f"data {self._data.shape} and indices {self._indices.shape} differ"
+        terms = len(self._vocab)  # bm25s may list the empty term without a column
+        if self._indptr.ndim != 1 or len(self._indptr) not in (terms, terms + 1):
+            return f"indptr has shape {self._indptr.shape} for {terms} terms"
+        if int(self._indptr[-1]) != self._data.size or np.any(np.diff(self._indptr) < 0):
+            return "indptr does not index the data"
+        if (
+            self._indices.size
+            and not 0 <= int(self._indices.min()) <= int(self._indices.max()) < self._num_docs
+        ):
+            return f"indices point outside the {self._num_docs} passages"
+        return None
+
     @classmethod
     def build(
         cls, texts: Sequence[str], *, stem: str = "english", stopwords: str = "en"

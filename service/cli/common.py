@@ -196,6 +196,12 @@ class PendingEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.get().encode(texts)
 
+    def settle(self) -> None:
+        """Wait for a background load to end (its errors are dropped): a process that exits
+        while native code loads a model in another thread aborts (exit 134)."""
+        if self._thread is not None:
+            self._thread.join()
+
 
 def configure_logging(level: str) -> None:
     """Plain lines for the service's own logs; bare JSON lines for the access log."""

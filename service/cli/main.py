@@ -202,14 +202,20 @@ def serve(
     from service.app import create_app
     from service.server import uvicorn_options
 
-    with user_errors():
-        settings = settings_from(
-            host=host, port=port, seeds_dir=seeds, index_dir=index, model=model
-        )
-        configure_logging(settings.log_level)
-        pending = PendingEncoder(settings, start=True)
-        loaded, built = ensure(settings, pending)
-        searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
+    pending: PendingEncoder | None = None
+    try:
+        with user_errors():
+            settings = settings_from(
+                host=host, port=port, seeds_dir=seeds, index_dir=index, model=model
+            )
+            configure_logging(settings.log_level)
+            pending = PendingEncoder(settings, start=True)
+            loaded, built = ensure(settings, pending)
+            searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
+    except BaseException:
+        if pending is not None:
+            pending.settle()  # refused (a damaged index ...): exit 1, not an abort
+        raise
     typer.echo(f"sayso serving on http://{settings.host}:{settings.port}", err=True)
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT before the process exits.
     uvicorn.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -215,3 +216,25 @@ def test_index_from_other_quote_rules_extracts_again_and_re_embeds_changed_speak
     assert changed and len(changed) < len(second.passages)
     assert sum(encoder.calls) == len(changed) + sum(len(p.sentences) for p in changed)
     assert is_current(tmp_path, documents, fake_settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("sentences.npy", lambda a: a[:, :-1]),
+        ("sentences.npy", lambda a: a[:-1]),
+        ("titles.npy", lambda a: np.vstack([a, a])),
+        ("titles.npy", lambda a: a.astype(np.int64)),
+        ("lexical/indptr.npy", lambda a: a[:-2]),
+        ("lexical/indices.npy", lambda a: a + 10_000),
+    ],
+)
+def test_arrays_of_the_wrong_shape_are_refused_at_load(
+    tmp_path: Path, seeds_copy: Path, fake_settings: BuildSettings, name: str, damage: Any
+) -> None:
+    update_index(tmp_path, load_documents(seeds_copy), fake_settings, FakeEncoder())
+    version = current_version(tmp_path)
+    assert version is not None
+    np.save(version / name, damage(np.load(version / name)), allow_pickle=False)
+    with pytest.raises(IndexStoreError, match=r"damaged .*rebuild"):
+        read_index(tmp_path)

@@ -114,3 +114,31 @@ def test_version_comes_from_the_package_metadata() -> None:
     result = runner.invoke(cli.app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"sayso {version('sayso')}"
+
+
+def test_serve_refusing_a_damaged_index_waits_for_the_model_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal exits 1 after the model thread ends: native code still loading a model in
+    another thread aborted the exit (134)."""
+    import threading
+    import time
+
+    from service.cli import common
+
+    index = tmp_path / "index"
+    (index / "versions" / "v1").mkdir(parents=True)
+    (index / "CURRENT").write_text("v1\n")
+    (index / "versions" / "v1" / "manifest.json").write_text("{not json")
+    finished = threading.Event()
+
+    def slow_load(settings: object) -> object:
+        time.sleep(1.0)
+        finished.set()
+        return object()
+
+    monkeypatch.setattr(common, "load_encoder", slow_load)
+    result = runner.invoke(cli.app, ["serve", "--index", str(index), "--port", "1"])
+    assert result.exit_code == 1, result.output
+    assert "damaged" in result.output or "rebuild" in result.output
+    assert finished.is_set()
