@@ -18,6 +18,7 @@ A writer builds a version in a temporary directory, fsyncs it, renames it into
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -48,6 +49,10 @@ KEEP_VERSIONS = 2
 
 class IndexStoreError(RuntimeError):
     """An index that is missing, incomplete or built differently; the message says the fix."""
+
+
+class DiskFullError(IndexStoreError):
+    """No space (or quota) left to write an index version; nothing half-written is kept."""
 
 
 class IndexSchemaError(IndexStoreError):
@@ -227,12 +232,32 @@ def writer_lock(root: Path) -> Iterator[None]:
 
 
 def write_index(root: Path, index: Index) -> Path:
-    """Write `index` as a new version under `root` and make it current; returns its path."""
+    """Write `index` as a new version under `root` and make it current; returns its path.
+    On a full disk, raises DiskFullError after removing the partial version."""
     versions = root / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     tmp = root / f".tmp-{index.manifest.index_id}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    try:
+        tmp.mkdir()
+        _write_version(tmp, index)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(
+                f"no space left to write the index under {root} ({exc.strerror}); "
+                "free some disk space and retry"
+            ) from exc
+        raise
+    final = versions / index.manifest.index_id
+    os.replace(tmp, final)
+    _fsync(versions)  # the rename must be durable before CURRENT can point at it
+    _set_current(root, index.manifest.index_id)
+    _prune(root, keep=index.manifest.index_id)
+    return final
+
+
+def _write_version(tmp: Path, index: Index) -> None:
     _write_jsonl(tmp / "documents.jsonl", (d.to_json() for d in index.documents.values()))
     _write_jsonl(tmp / "passages.jsonl", (p.to_json() for p in index.passages))
     _write_jsonl(tmp / "quotes.jsonl", (q.to_json() for q in index.quotes))
@@ -244,12 +269,6 @@ def write_index(root: Path, index: Index) -> Path:
     # The manifest goes last: a version directory without one is never loaded.
     (tmp / "manifest.json").write_text(json.dumps(index.manifest.to_json(), indent=2) + "\n")
     _fsync_tree(tmp)
-    final = versions / index.manifest.index_id
-    os.replace(tmp, final)
-    _fsync(versions)  # the rename must be durable before CURRENT can point at it
-    _set_current(root, index.manifest.index_id)
-    _prune(root, keep=index.manifest.index_id)
-    return final
 
 
 def _set_current(root: Path, version: str) -> None:

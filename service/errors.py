@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.disk import DiskFullError
+
 log = logging.getLogger(__name__)
 
 _CODES = {
@@ -24,6 +26,7 @@ _CODES = {
     429: "rate_limited",
     500: "internal_error",
     503: "not_ready",
+    507: "insufficient_storage",
 }
 
 
@@ -79,6 +82,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(DiskFullError)
+    async def disk_full(_: Request, exc: DiskFullError) -> JSONResponse:
+        log.error("write refused: %s", exc)
+        return error_response(
+            507,
+            "insufficient_storage",
+            "The server has no disk space left to store this change; nothing was changed.",
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

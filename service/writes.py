@@ -13,7 +13,7 @@ from service.errors import ApiError
 from service.schemas import DocumentIn, DocumentWriteOut, ErrorOut
 
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 429, 503)
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 429, 503, 507)
 }
 
 router = APIRouter(responses=WRITE_ERRORS, tags=["documents"])

@@ -181,3 +181,28 @@ def test_a_build_by_another_process_is_not_overwritten(
     assert client.post("/v1/documents", json=STORY).status_code == 201
     ids = {d["id"] for d in client.get("/v1/documents").json()["documents"]}
     assert ids == {SEED_ID, "extra", "harbour-story"}
+
+
+def test_a_full_disk_is_507_and_leaves_no_partial_version(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from index import disk
+
+    real_save = disk.np.save
+
+    def full(path: Any, *args: Any, **kwargs: Any) -> None:
+        if str(path).endswith("titles.npy"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(disk.np, "save", full)
+    response = client.post("/v1/documents", json=STORY)
+    assert response.status_code == 507, response.text
+    assert set(response.json()["error"]) == {"code", "message", "details"}
+    assert response.json()["error"]["code"] == "insufficient_storage"
+    assert not list(settings.index_dir.glob(".tmp-*"))
+    monkeypatch.setattr(disk.np, "save", real_save)
+    assert client.get("/v1/documents/harbour-story").status_code == 404
+    assert client.post("/v1/documents", json=STORY).status_code == 201
