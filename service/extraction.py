@@ -53,8 +53,9 @@ class ExtractGate:
         for stop in list(self._running):
             stop.set()
 
-    async def extract(self, request: Request, text: str) -> list[Quote]:
-        """The quotes of `text`, or ApiError 413 (too long) / 503 (busy, or too slow)."""
+    async def extract(self, request: Request | None, text: str) -> list[Quote]:
+        """The quotes of `text`, or ApiError 413 (too long) / 503 (busy, or too slow).
+        With `request`, the work also stops when its client goes away."""
         if len(text) > self.max_chars:
             raise ApiError(
                 413,
@@ -89,7 +90,7 @@ class ExtractGate:
                 stop.set()
 
     async def _wait(
-        self, request: Request, future: asyncio.Future[list[Quote]], deadline: float
+        self, request: Request | None, future: asyncio.Future[list[Quote]], deadline: float
     ) -> list[Quote]:
         while True:
             done, _ = await asyncio.wait({future}, timeout=POLL_SECONDS)
@@ -97,7 +98,7 @@ class ExtractGate:
                 return future.result()
             if time.monotonic() > deadline:
                 raise _busy(f"the extraction took longer than {self.timeout:g} s", self.timeout)
-            if await request.is_disconnected():
+            if request is not None and await request.is_disconnected():
                 raise ClientGone
 
 

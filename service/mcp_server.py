@@ -31,6 +31,7 @@ from index.updates import IndexHolder
 from service import __version__, chat, routes, writes
 from service.deps import require_reader, require_writer
 from service.errors import ApiError, error_response
+from service.extraction import ExtractGate
 from service.schemas import (
     DEFAULT_MAX_TOKENS,
     MAX_CONTEXT_TOKENS,
@@ -188,14 +189,21 @@ def build_server(
         out = _call(lambda: routes.get_passage(passage_id, searcher()))
         return _result(out, f"{out.id} ({out.doc_id} [{out.start}:{out.end}])\n{out.text}")
 
+    extract_gate = ExtractGate.from_settings(settings)
+
     @server.tool(title="Extract quotes from text", annotations=READ)
-    def extract_quotes(
+    async def extract_quotes(
         text: Annotated[str, Field(description="Any article text")],
         title: str = "",
     ) -> Annotated[CallToolResult, QuotesOut]:
         """The attributed quotes of any text (speaker, kind, character offsets into
         `text`); nothing is stored."""
-        out = _call(lambda: routes.extract(ExtractIn(text=text, title=title)))
+        body = _call(lambda: ExtractIn(text=text, title=title))
+        try:  # bounded like /v1/extract: size, time and concurrency budgets
+            found = await extract_gate.extract(None, body.text)
+        except ApiError as exc:
+            raise ToolError(f"{exc.code}: {exc.message}") from None
+        out = QuotesOut(quotes=[routes.quote_out(q, None, None) for q in found])
         return _result(out, _quotes_text(out.quotes))
 
     if holder is not None and settings.api_key:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 from typing import TYPE_CHECKING, cast
@@ -47,9 +48,16 @@ def pipeline(max_new_strings: int | None = None) -> Language:
     limit = MAX_NEW_STRINGS if max_new_strings is None else max_new_strings
     with _Current.lock:
         nlp = _Current.nlp
-        if nlp is None or len(nlp.vocab.strings) > _Current.baseline + limit:
-            nlp = _Current.nlp = _load()
-            _Current.baseline = len(nlp.vocab.strings)
+        if nlp is not None and len(nlp.vocab.strings) <= _Current.baseline + limit:
+            return nlp
+        _Current.nlp = None
+        if nlp is not None:
+            del nlp
+            # A pipeline is a web of reference cycles: without a full collection the old
+            # one (and its vocabulary) lives on until some later gen-2 pass.
+            gc.collect()
+        nlp = _Current.nlp = _load()
+        _Current.baseline = len(nlp.vocab.strings)
         return nlp
 
 
