@@ -237,6 +237,11 @@ class HealthOut(BaseModel):
     status: Literal["ok"]
 
 
+class StoreOut(BaseModel):
+    kind: str
+    location: str
+
+
 class ReadyOut(BaseModel):
     status: Literal["ready"]
     documents: int
@@ -253,6 +258,7 @@ class ReadyOut(BaseModel):
         description="Who may add or delete documents: anyone (loopback, no key), holders of "
         "SAYSO_API_KEY, or nobody (a public address without a key)",
     )
+    store: StoreOut | None = None
 
 
 class ErrorBody(BaseModel):

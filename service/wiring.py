@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from index.disk import BuildSettings, Index
 from index.models.batching import BatchingEncoder
@@ -99,6 +100,26 @@ def store_config(settings: Settings) -> StoreConfig:
     return StoreConfig(
         name=settings.store, location=settings.store_location, collection=settings.store_collection
     )
+
+
+def store_location(settings: Settings) -> str:
+    """Where the configured store lives, safe to show: the index directory for faiss; for
+    qdrant the server URL without user, password or query (API keys), or the directory."""
+    if settings.store == "faiss":
+        return str(settings.index_dir)
+    return redact_url(settings.store_location or str(Path("var") / "qdrant"))
+
+
+def redact_url(location: str) -> str:
+    """`location` without credentials: a URL loses its user info, query and fragment."""
+    parts = urlsplit(location)
+    if not parts.scheme or not parts.netloc:
+        return location  # a path or ":memory:"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def open_store(index: Index, settings: Settings, *, sync: bool = False) -> PassageStore:

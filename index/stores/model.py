@@ -95,6 +95,8 @@ class StoreStats:
 class PassageStore(Protocol):
     """Where passages live. Implementations: the embedded FAISS + BM25 files, Qdrant."""
 
+    engine: str
+    """The engine's name as /readyz reports it: "faiss" or "qdrant"."""
     extra_rankings: bool
     """Whether `search` fuses `StoreQuery.extra` (rankings keyed by catalogue row)."""
 

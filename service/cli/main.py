@@ -14,7 +14,6 @@ from service import __version__
 from service.cli.common import (
     PendingEncoder,
     UserError,
-    configure_logging,
     ensure,
     ensure_index,
     load_encoder,
@@ -23,6 +22,7 @@ from service.cli.common import (
     user_errors,
 )
 from service.cli.evals import eval_app
+from service.logs import configure_logging
 
 if TYPE_CHECKING:
     pass
@@ -191,6 +191,13 @@ def _file_quotes(path: Path) -> list[Any]:
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="[env: SAYSO_HOST]")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="[env: SAYSO_PORT]")] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--workers",
+            help="Worker processes on one index; see docs/operations.md [env: SAYSO_WORKERS]",
+        ),
+    ] = None,
     seeds: SeedsOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
@@ -200,16 +207,27 @@ def serve(
 
     from service import wiring
     from service.app import create_app
+    from service.cli.workers import run_workers
 
+    flags: dict[str, object] = {"host": host, "port": port, "workers": workers}
+    flags |= {"seeds_dir": seeds, "index_dir": index, "model": model}
     with user_errors():
-        settings = settings_from(
-            host=host, port=port, seeds_dir=seeds, index_dir=index, model=model
-        )
+        settings = settings_from(**flags)
         configure_logging(settings.log_level)
         pending = PendingEncoder(settings, start=True)
         loaded, built = ensure(settings, pending)
-        searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
-    typer.echo(f"sayso serving on http://{settings.host}:{settings.port}", err=True)
+        if settings.workers > 1:
+            wiring.open_store(loaded, settings, sync=True)  # the workers only read it
+        else:
+            searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
+    typer.echo(
+        f"sayso serving on http://{settings.host}:{settings.port}"
+        + (f" with {settings.workers} workers" if settings.workers > 1 else ""),
+        err=True,
+    )
+    if settings.workers > 1:
+        run_workers(settings, flags)
+        return
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT before the process exits.
     uvicorn.run(
         create_app(settings, searcher, startup_builds=int(built)),
@@ -217,6 +235,7 @@ def serve(
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,  # replaced by sayso.access: one JSON line per request
+        log_config=None,  # keep sayso's JSON handler (service.logs) for uvicorn's lines
     )
 
 
