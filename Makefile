@@ -6,7 +6,7 @@ SAYSO  := $(VENV)/bin/sayso
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: install install-quality browser serve test test-fast lint format eval bench bench-peers load clean
+.PHONY: install install-quality browser services serve test test-fast lint format eval bench bench-peers load clean
 
 install: $(STAMP)
 
@@ -34,8 +34,14 @@ serve: install
 browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+## make services: Debian's nginx and redis-server for the deployment tests (as root; idempotent).
+# The tests start their own processes on free loopback ports; the system services stay off.
+services:
+	command -v nginx >/dev/null && command -v redis-server >/dev/null || \
+	  (apt-get update && apt-get install -y nginx redis-server)
+
 ## make test: every tier (fast, real model, end to end).
-test: install install-quality browser
+test: install install-quality browser services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install
