@@ -30,7 +30,8 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
 
 
 def counted(metrics: str, route: str) -> float:
-    pattern = rf'^sayso_http_requests_total\{{method="GET",route="{re.escape(route)}",status="200"\}} (\S+)$'
+    labels = f'method="GET",route="{re.escape(route)}",status="200"'
+    pattern = rf"^sayso_http_requests_total\{{{labels}\}} (\S+)$"
     return sum(float(m) for m in re.findall(pattern, metrics, re.M))
 
 
@@ -55,11 +56,7 @@ def test_a_write_is_served_by_every_worker(workers: tuple[str, Path]) -> None:
         assert httpx.get(f"{base}/v1/documents/workers-story", timeout=30).status_code == 200
         ready = httpx.get(f"{base}/readyz", timeout=30).json()
         assert ready["documents"] == 2
-        assert ready["store"] == {"kind": "faiss", "location": str(Path(ready_dir(workers)))}
-
-
-def ready_dir(workers: tuple[str, Path]) -> Path:
-    return workers[1].parent / "index"
+        assert ready["store"] == {"kind": "faiss", "location": str(workers[1].parent / "index")}
 
 
 def test_every_log_line_is_json_with_a_request_id_field(workers: tuple[str, Path]) -> None:
