@@ -109,10 +109,12 @@ async def greedy(url: str, until: float) -> dict[str, int]:
     return statuses
 
 
-async def update_midway(client: httpx.AsyncClient, delay: float, headers: dict[str, str]) -> str:
+async def update_midway(
+    client: httpx.AsyncClient, delay: float, headers: dict[str, str], doc_id: str = "bench-update"
+) -> str:
     await asyncio.sleep(delay)
     doc = {
-        "id": "bench-update",
+        "id": doc_id,
         "title": "Load drill",
         "text": f"A document written during the load drill at {time.time():.0f}.\n\n"
         "It checks that searches keep succeeding while the index is swapped.",
@@ -144,6 +146,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         for n in range(args.concurrency)
     ]
+    if args.warmup > 0:  # every code path once (a write too) before memory is measured
+        until = time.monotonic() + args.warmup
+        warm = update_midway(clients[-1], 0, headers, "bench-warmup")
+        # Every connection (so every worker) loads the quote extractor a write uses.
+        text = {"text": '"Costs fell," said Li Wei, the port director.'}
+        await asyncio.gather(*(c.post("/v1/extract", json=text) for c in clients))
+        await asyncio.gather(warm, *(worker(c, mix, until, [], [], args.pace) for c in clients))
+        with httpx.Client(base_url=args.url, timeout=30) as sync:
+            rss_start = resident_bytes(sync)
     until = time.monotonic() + args.duration
     started = time.monotonic()
     update = asyncio.create_task(update_midway(clients[0], args.duration / 2, headers))
@@ -159,6 +170,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "url": args.url,
         "duration_s": args.duration,
+        "warmup_s": args.warmup,
         "concurrency": args.concurrency,
         "endpoints": sorted({path for _, path, _ in mix}),
         "requests": len(latencies),
@@ -189,6 +201,9 @@ def main() -> int:
         "--pace", type=float, default=0.0, help="requests/s per sender; 0: flat out"
     )
     parser.add_argument("--greedy", action="store_true", help="add one client over the limit")
+    parser.add_argument(
+        "--warmup", type=float, default=0.0, help="seconds of the same traffic before measuring"
+    )
     args = parser.parse_args()
     if not re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])[:/]", args.url + "/"):
         parser.error("load drills run against loopback only")

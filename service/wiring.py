@@ -122,13 +122,17 @@ def redact_url(location: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def open_store(index: Index, settings: Settings, *, sync: bool = False) -> PassageStore:
+def open_store(
+    index: Index, settings: Settings, *, sync: bool = False, keep_api: bool = True
+) -> PassageStore:
     """The store `settings` selects, over passages embedded like `index`. With `sync`, it
     is first brought up to date with the index (changed documents only); serving workers
-    do not sync, `sayso build` and `sayso serve` do."""
+    do not sync, `sayso build` and `sayso serve` do. A store that keeps the documents
+    (qdrant) keeps the API documents other replicas wrote unless `keep_api` is False
+    (`sayso build --reset`); this process adopts them on its first request."""
     store = open_named_store(store_config(settings), index, settings.index_dir)
     if sync:
-        written, removed = sync_store(store, index)
+        written, removed = sync_store(store, index, keep_api=keep_api)
         if written or removed:
             log.info(
                 "store %s: %d document(s) written, %d removed", settings.store, written, removed

@@ -90,7 +90,8 @@ def build(
         settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
         if not sys.stderr.isatty():  # the stages' progress goes to the log
             configure_logging(settings.log_level)
-        wiring.open_store(ensure_index(settings, repair=True, reset=reset), settings, sync=True)
+        loaded = ensure_index(settings, repair=True, reset=reset)
+        wiring.open_store(loaded, settings, sync=True, keep_api=not reset)
 
 
 @app.command()
