@@ -105,6 +105,11 @@ def main() -> int:
     )
     parser.add_argument("--rate", type=float, default=10.0, help="SAYSO_RATE_LIMIT, per client")
     parser.add_argument("--burst", type=int, default=10, help="SAYSO_RATE_BURST")
+    parser.add_argument(
+        "--per-process",
+        action="store_true",
+        help="no Redis: each worker limits on its own (the greedy check is then expected to fail)",
+    )
     parser.add_argument("--index", type=Path, default=ROOT / "var" / "drill" / "index")
     args = parser.parse_args()
     redis_binary = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -115,8 +120,9 @@ def main() -> int:
         "SAYSO_INDEX_DIR": str(args.index),
         "SAYSO_RATE_LIMIT": str(args.rate),
         "SAYSO_RATE_BURST": str(args.burst),
-        "SAYSO_RATE_LIMIT_STORE": f"redis://127.0.0.1:{redis_port}/0",
     }
+    if not args.per_process:
+        env["SAYSO_RATE_LIMIT_STORE"] = f"redis://127.0.0.1:{redis_port}/0"
     redis = [redis_binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
     serve = [sys.executable, "-m", "service", "serve", "--port", str(port)]
     serve += ["--workers", str(args.workers)]
@@ -138,6 +144,7 @@ def main() -> int:
         )
         report = asyncio.run(load.run(options))
     report |= {"workers": args.workers, "rate_limit": args.rate, "rate_burst": args.burst}
+    report["rate_limit_store"] = "per process" if args.per_process else "redis"
     report |= verdict(report, args.rate, args.burst)
     print(json.dumps(report, indent=2))
     return 0 if report["ok"] else 1

@@ -151,7 +151,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         warm = update_midway(clients[-1], 0, headers, "bench-warmup")
         # Every connection (so every worker) loads the quote extractor a write uses.
         text = {"text": '"Costs fell," said Li Wei, the port director.'}
-        await asyncio.gather(*(c.post("/v1/extract", json=text) for c in clients))
+        await asyncio.gather(
+            *(c.post("/v1/extract", json=text, timeout=300) for c in clients),
+            return_exceptions=True,  # warm-up: what fails here is not measured
+        )
         await asyncio.gather(warm, *(worker(c, mix, until, [], [], args.pace) for c in clients))
         with httpx.Client(base_url=args.url, timeout=30) as sync:
             rss_start = resident_bytes(sync)
