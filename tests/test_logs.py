@@ -7,13 +7,16 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from index.search import Searcher
 from service.app import create_app
+from service.cli.main import app as cli
 from service.logs import JsonFormatter, RequestIdFilter, configure_logging
 from service.settings import Settings, SettingsError, load_settings
 from tests.conftest import FAKE_MODEL
@@ -119,3 +122,22 @@ def test_a_bad_setting_fails_at_start_naming_the_variable(
 def test_the_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAYSO_LOG_LEVEL", "INFO")
     assert load_settings().log_level == "info"
+
+
+def test_sayso_serve_names_a_bad_variable_before_building(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SAYSO_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("SAYSO_FUSION", "average")
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 1
+    assert "SAYSO_FUSION: choose one of: minmax, rrf, zscore (got 'average')" in result.output
+    assert not (tmp_path / "index").exists()  # refused before any work
+
+
+def test_workers_refuse_qdrant_local_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SAYSO_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("SAYSO_STORE", "qdrant")
+    result = CliRunner().invoke(cli, ["serve", "--workers", "2"])
+    assert result.exit_code == 1
+    assert "local mode admits one process" in result.output

@@ -215,6 +215,12 @@ def serve(
     with user_errors():
         settings = settings_from(**flags)
         configure_logging(settings.log_level)
+        local_qdrant = not settings.store_location.startswith(("http://", "https://"))
+        if settings.workers > 1 and settings.store == "qdrant" and local_qdrant:
+            raise UserError(
+                "SAYSO_STORE=qdrant in local mode admits one process: set "
+                "SAYSO_STORE_LOCATION to a Qdrant server URL, or serve with one worker"
+            )
         pending = PendingEncoder(settings, start=True)
         loaded, built = ensure(settings, pending)
         if settings.workers > 1:
