@@ -11,7 +11,7 @@ With a rate limit on the server: `--clients N` spreads the traffic over N client
 (127.0.0.10, .11, ...: all of 127.0.0.0/8 is this machine) and `--pace R` holds each of the
 `concurrency` senders to R requests a second, so ordinary clients stay under the limit and
 must see no 429; `--greedy` adds one more client (127.0.0.200) sending as fast as it can to
-GET /v1/documents, whose 200s and 429s are reported apart. bench/drill.py (`make load`)
+GET /v1/documents, a new connection each time, whose 200s and 429s are reported apart. bench/drill.py (`make load`)
 runs it against two workers with the limiter in Redis.
 """
 
@@ -98,7 +98,11 @@ async def worker(
 async def greedy(url: str, until: float) -> dict[str, int]:
     """One client asking as fast as it can: how many of its requests got which status."""
     statuses: dict[str, int] = {}
-    transport = httpx.AsyncHTTPTransport(local_address=GREEDY_ADDRESS)
+    # A new connection per request, as a client out to get around the limit would do: the
+    # kernel hands the connections to every worker, not only to one.
+    transport = httpx.AsyncHTTPTransport(
+        local_address=GREEDY_ADDRESS, limits=httpx.Limits(max_keepalive_connections=0)
+    )
     async with httpx.AsyncClient(base_url=url, timeout=30, transport=transport) as client:
         while time.monotonic() < until:
             try:
