@@ -95,6 +95,21 @@ async def worker(
         out.append((time.perf_counter() - started) * 1000)
 
 
+async def warm_every_worker(url: str, mix: list[Any], rounds: int = 12) -> None:
+    """Every request of the mix, and an extraction, `rounds` times over new connections, so
+    that each worker (connections are spread over them) has loaded what the traffic needs
+    before memory is measured. Failures here are not measured."""
+    text = {"text": '"Costs fell," said Li Wei, the port director.'}
+    calls = [*mix, ("POST", "/v1/extract", {"json": text})]
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=fresh) as client:
+        for _ in range(rounds):
+            await asyncio.gather(
+                *(client.request(method, path, **kwargs) for method, path, kwargs in calls),
+                return_exceptions=True,
+            )
+
+
 async def greedy(url: str, until: float) -> dict[str, int]:
     """One client asking as fast as it can: how many of its requests got which status."""
     statuses: dict[str, int] = {}
@@ -153,12 +168,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.warmup > 0:  # every code path once (a write too) before memory is measured
         until = time.monotonic() + args.warmup
         warm = update_midway(clients[-1], 0, headers, "bench-warmup")
-        # Every connection (so every worker) loads the quote extractor a write uses.
-        text = {"text": '"Costs fell," said Li Wei, the port director.'}
-        await asyncio.gather(
-            *(c.post("/v1/extract", json=text, timeout=300) for c in clients),
-            return_exceptions=True,  # warm-up: what fails here is not measured
-        )
+        await warm_every_worker(args.url, mix)
         await asyncio.gather(warm, *(worker(c, mix, until, [], [], args.pace) for c in clients))
         with httpx.Client(base_url=args.url, timeout=30) as sync:
             rss_start = resident_bytes(sync)
