@@ -6,12 +6,13 @@ Starts Debian's redis-server and `sayso serve --workers N` (real bundled model, 
 index under var/drill, built once) on free loopback ports, with SAYSO_RATE_LIMIT=rate and
 SAYSO_RATE_LIMIT_STORE pointing at that Redis; runs bench/load.py against it with eight
 senders over four client addresses, each sender paced at a third of the limit, plus one
-greedy client; stops both processes. Prints the load report and the verdict:
+greedy client, every request on a new connection (so every worker serves them); stops
+both processes. Prints the load report and the verdict:
 
 - no 5xx and no transport errors;
 - no 429 for the paced clients (they stay under the limit);
-- the greedy client got `burst + rate * seconds` answers (within 15 % + 2), the rest 429
-  (one bucket for both workers: without Redis it would get that once per worker);
+- the greedy client got at most `burst + rate * seconds` answers (+10 % + 2), and 429s
+  (one bucket for both workers: without Redis it can get that once per worker);
 - worker memory (the sum over the workers) grew by less than 10 % from the end of the
   warm-up (`--warmup` seconds of the same traffic and one write, which load the models and
   the quote extractor in each worker) to the end.
@@ -83,17 +84,22 @@ def wait_ready(url: str, workers: int, timeout: float = 600) -> None:
 
 def verdict(report: dict[str, Any], rate: float, burst: int) -> dict[str, Any]:
     greedy = report["greedy"] or {}
-    expected = burst + rate * greedy.get("seconds", 0)
+    ceiling = burst + rate * greedy.get("seconds", 0)
     allowed = greedy.get("200", 0)
     checks = {
         "no_5xx": report["status_5xx"] == 0
         and not any(e.split()[0].isalpha() for e in report["error_samples"]),
         "no_429_under_the_limit": report["status_429"] == 0 and report["errors"] == 0,
-        "greedy_limited_once_for_all_workers": abs(allowed - expected) <= 0.15 * expected + 2
-        and greedy.get("429", 0) > 0,
+        # One bucket for every worker: never more than the limit allows in that time.
+        "greedy_held_to_one_limit": allowed <= 1.1 * ceiling + 2 and greedy.get("429", 0) > 0,
         "memory_flat": report["rss_growth_pct"] < MAX_MEMORY_GROWTH_PCT,
     }
-    return {"greedy_expected_200": round(expected, 1), "checks": checks, "ok": all(checks.values())}
+    return {
+        "greedy_ceiling_200": round(ceiling, 1),
+        "greedy_share_of_ceiling": round(allowed / ceiling, 2) if ceiling else None,
+        "checks": checks,
+        "ok": all(checks.values()),
+    }
 
 
 def main() -> int:
@@ -141,6 +147,7 @@ def main() -> int:
             greedy=True,
             api_key="",
             warmup=args.warmup,
+            fresh=True,
         )
         report = asyncio.run(load.run(options))
     report |= {"workers": args.workers, "rate_limit": args.rate, "rate_burst": args.burst}

@@ -40,14 +40,20 @@ QUESTIONS = [
 GREEDY_ADDRESS = "127.0.0.200"
 
 
+def worker_resident(client: httpx.Client) -> dict[str, float]:
+    """Resident memory per worker pid (sayso_worker_resident_memory_bytes), or of the one
+    process (pid "server") when the server runs a single process."""
+    text = client.get("/metrics").text
+    found = re.findall(r'^sayso_worker_resident_memory_bytes\{pid="(\d+)"\} (\S+)$', text, re.M)
+    if found:
+        return {pid: float(value) for pid, value in found}
+    match = re.search(r"^process_resident_memory_bytes (\S+)$", text, re.M)
+    return {"server": float(match.group(1)) if match else float("nan")}
+
+
 def resident_bytes(client: httpx.Client) -> float:
     """The server's resident memory: the sum over its workers when it reports them."""
-    text = client.get("/metrics").text
-    workers = re.findall(r"^sayso_worker_resident_memory_bytes\{[^}]*\} (\S+)$", text, re.M)
-    if workers:
-        return sum(float(value) for value in workers)
-    match = re.search(r"^process_resident_memory_bytes (\S+)$", text, re.M)
-    return float(match.group(1)) if match else float("nan")
+    return sum(worker_resident(client).values())
 
 
 def client_address(n: int, clients: int) -> str | None:
@@ -153,6 +159,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for question in QUESTIONS:  # warm up before measuring memory
             sync.post("/v1/search", json={"question": question})
         rss_start = resident_bytes(sync)
+        workers_start = worker_resident(sync)
     latencies: list[float] = []
     errors: list[str] = []
     mix = requests_for(paths)
@@ -161,7 +168,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         httpx.AsyncClient(
             base_url=args.url,
             timeout=30,
-            transport=httpx.AsyncHTTPTransport(local_address=client_address(n, args.clients)),
+            transport=httpx.AsyncHTTPTransport(
+                local_address=client_address(n, args.clients),
+                limits=httpx.Limits(max_keepalive_connections=0 if args.fresh else 20),
+            ),
         )
         for n in range(args.concurrency)
     ]
@@ -172,6 +182,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.gather(warm, *(worker(c, mix, until, [], [], args.pace) for c in clients))
         with httpx.Client(base_url=args.url, timeout=30) as sync:
             rss_start = resident_bytes(sync)
+            workers_start = worker_resident(sync)
     until = time.monotonic() + args.duration
     started = time.monotonic()
     update = asyncio.create_task(update_midway(clients[0], args.duration / 2, headers))
@@ -184,6 +195,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await client.aclose()
     with httpx.Client(base_url=args.url, timeout=30) as sync:
         rss_end = resident_bytes(sync)
+        workers_end = worker_resident(sync)
     return {
         "url": args.url,
         "duration_s": args.duration,
@@ -204,6 +216,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rss_start_mb": round(rss_start / 2**20, 1),
         "rss_end_mb": round(rss_end / 2**20, 1),
         "rss_growth_pct": round(100 * (rss_end - rss_start) / rss_start, 1),
+        "rss_workers_mb": {
+            pid: [round(workers_start.get(pid, 0) / 2**20, 1), round(rss / 2**20, 1)]
+            for pid, rss in workers_end.items()
+        },
     }
 
 
@@ -218,6 +234,9 @@ def main() -> int:
         "--pace", type=float, default=0.0, help="requests/s per sender; 0: flat out"
     )
     parser.add_argument("--greedy", action="store_true", help="add one client over the limit")
+    parser.add_argument(
+        "--fresh", action="store_true", help="a new connection per request (reaches every worker)"
+    )
     parser.add_argument(
         "--warmup", type=float, default=0.0, help="seconds of the same traffic before measuring"
     )
