@@ -34,7 +34,7 @@ from tests.processes import (
     sayso_env,
     sayso_server,
 )
-from tests.test_writes import STORY
+from tests.service.test_writes import STORY
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.processes import build_index, sayso_env, sayso_server
-from tests.test_writes import STORY
+from tests.service.test_writes import STORY
 
 pytestmark = pytest.mark.e2e
 
