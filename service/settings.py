@@ -250,11 +250,14 @@ def describe(error: ValidationError) -> str:
     """One line per invalid setting: its environment variable, what is allowed, what was given."""
     lines = []
     for item in error.errors():
-        name = ENV_PREFIX + "_".join(str(part) for part in item["loc"]).upper()
+        field = "_".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if not field:  # a rule over several settings: its message names them
+            lines.append(message)
+            continue
         given = item.get("input")
         got = f" (got {given!r})" if isinstance(given, str | int | float) else ""
-        message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"{name}: {message}{got}")
+        lines.append(f"{ENV_PREFIX}{field.upper()}: {message}{got}")
     return "; ".join(lines)
 
 
