@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +41,11 @@ def test_one_scrape_counts_every_worker(workers: tuple[str, Path]) -> None:
     with httpx.Client(base_url=base, timeout=30) as http:
         for _ in range(REQUESTS):  # fresh connections: the kernel spreads them over workers
             assert httpx.get(f"{base}/v1/documents", timeout=30).status_code == 200
+        # A worker counts a request just after its answer is sent: give the last one a moment.
+        deadline = time.monotonic() + 10
+        while counted(http.get("/metrics").text, "/v1/documents") < REQUESTS:
+            assert time.monotonic() < deadline, "the scrape never counted every request"
+            time.sleep(0.1)
         scrapes = [http.get("/metrics").text for _ in range(4)]
     for text in scrapes:  # whichever worker answers the scrape
         assert counted(text, "/v1/documents") == REQUESTS
