@@ -53,7 +53,11 @@ seconds until a token is free, as a string ("0" when one was taken)."""
 class RedisBuckets:
     """Token buckets in Redis: `rate` tokens a second per client, at most `burst` saved up."""
 
-    def __init__(self, url: str, rate: float, burst: int) -> None:
+    def __init__(
+        self, url: str, rate: float, burst: int, *, timeout: float = CONNECT_TIMEOUT_S
+    ) -> None:
+        """`timeout`: seconds to connect or answer before the caller falls back (a request
+        waits at most that long on a Redis that has gone away)."""
         from redis.asyncio import Redis
 
         self.rate = rate
@@ -61,7 +65,7 @@ class RedisBuckets:
         # A full bucket refills in burst / rate seconds: after that the key is not needed.
         self.expiry_ms = math.ceil(burst / rate * 1000) + 1000
         self._redis: Redis = Redis.from_url(
-            url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=CONNECT_TIMEOUT_S
+            url, socket_connect_timeout=timeout, socket_timeout=timeout
         )
         self._script: Any = self._redis.register_script(TAKE)
         self._warned = -math.inf

@@ -49,7 +49,8 @@ def test_two_workers_share_one_bucket_per_client(fake_searcher: Searcher, redis:
 
 def test_taking_is_atomic_under_concurrency(redis: str) -> None:
     async def race() -> list[float | None]:
-        buckets = RedisBuckets(redis, rate=0.001, burst=10)
+        # 60 connections at once on a busy machine: a patient timeout, so none falls back.
+        buckets = RedisBuckets(redis, rate=0.001, burst=10, timeout=10)
         try:
             return await asyncio.gather(*(buckets.take("racer") for _ in range(60)))
         finally:
@@ -62,7 +63,7 @@ def test_taking_is_atomic_under_concurrency(redis: str) -> None:
 
 def test_refill_follows_the_rate(redis: str) -> None:
     async def drain_then_wait() -> tuple[float | None, float | None]:
-        buckets = RedisBuckets(redis, rate=20.0, burst=1)
+        buckets = RedisBuckets(redis, rate=20.0, burst=1, timeout=10)
         try:
             first = await buckets.take("refill")
             second = await buckets.take("refill")
