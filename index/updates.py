@@ -64,6 +64,12 @@ class IndexHolder:
     def searcher(self) -> Searcher:
         return self._searcher
 
+    @property
+    def follows_store(self) -> bool:
+        """Whether refresh() also asks the store (one that keeps the documents, Qdrant) for
+        other replicas' writes: then it reads over the network, so call it off the loop."""
+        return isinstance(self._searcher.store, Catalogue)
+
     def refresh(self) -> bool:
         """Serve the version another process (a replica, a worker, `sayso build`) made live.
 
