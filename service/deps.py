@@ -65,7 +65,8 @@ async def get_searcher(request: Request) -> Searcher:
     served: Searcher | None = state.searcher
     if holder is not None and served is not None:
         live = current_version(holder.root)
-        if live is not None and live.name != served.index.manifest.index_id:
+        moved = live is not None and live.name != served.index.manifest.index_id
+        if moved or holder.follows_store:
             await run_in_threadpool(holder.refresh)
     searcher: Searcher | None = state.searcher
     if searcher is None:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.search.modes import MODES
+from service.buckets import RedisBuckets
 from service.clients import client_address
 from service.errors import ApiError, error_response
 from service.settings import Settings
@@ -178,19 +179,35 @@ class TokenBuckets:
 
 
 class RateLimit:
-    """429 with Retry-After once a client address exceeds SAYSO_RATE_LIMIT requests a second."""
+    """429 with Retry-After once a client address exceeds SAYSO_RATE_LIMIT requests a second.
+
+    The buckets live in this process, or in Redis when SAYSO_RATE_LIMIT_STORE names one
+    (then every worker and replica shares them; this process's own are the fallback while
+    Redis is unreachable)."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.buckets = TokenBuckets(settings.rate_limit, settings.rate_burst)
         self.trusted_proxies = tuple(settings.trusted_proxies)
+        self.shared: RedisBuckets | None = None
+        if settings.rate_limit_store:
+            self.shared = RedisBuckets(
+                settings.rate_limit_store, settings.rate_limit, settings.rate_burst
+            )
+
+    async def _take(self, client: str) -> float:
+        if self.shared is not None:
+            wait = await self.shared.take(client)
+            if wait is not None:
+                return wait
+        return self.buckets.take(client)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
         # The peer, or behind a trusted proxy the forwarded client; never a header alone.
-        wait = self.buckets.take(client_address(scope, self.trusted_proxies) or "unknown")
+        wait = await self._take(client_address(scope, self.trusted_proxies) or "unknown")
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             response = error_response(

@@ -36,7 +36,9 @@ from service.schemas import (
     SpanOut,
     SpeakerOut,
     StoredPassageOut,
+    StoreOut,
 )
+from service.wiring import store_location
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 404, 413, 422, 429, 503)
@@ -78,6 +80,7 @@ def readyz(request: Request, settings: SettingsDep) -> Any:
         modes=searcher.modes,
         profile=searcher.profile(settings.mode) | {"build": manifest.settings},
         writes=write_access(settings),
+        store=StoreOut(kind=searcher.store.engine, location=store_location(settings)),
     )
 
 

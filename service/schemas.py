@@ -247,6 +247,11 @@ class HealthOut(BaseModel):
     status: Literal["ok"]
 
 
+class StoreOut(BaseModel):
+    kind: str
+    location: str
+
+
 class ReadyOut(BaseModel):
     status: Literal["ready"]
     documents: int
@@ -263,6 +268,7 @@ class ReadyOut(BaseModel):
         description="Who may add or delete documents: anyone (loopback, no key), holders of "
         "SAYSO_API_KEY, or nobody (a public address without a key)",
     )
+    store: StoreOut | None = None
 
 
 class ErrorBody(BaseModel):

@@ -5,12 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.retrieval.fusion import FUSERS
 from index.search.modes import DEFAULT_MODE, MODES, check_mode
 from service.clients import parse_networks
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+ENV_PREFIX = "SAYSO_"
+RATE_LIMIT_STORES = ("redis://", "rediss://", "unix://")
+"""URL schemes SAYSO_RATE_LIMIT_STORE accepts (a Redis server); empty means per-process."""
+
 
 QUESTION_CEILING = 100_000
 """Hard ceiling on max_question_chars (the wire schema's bound; the setting is the limit)."""
@@ -21,7 +27,7 @@ K_CEILING = 1000
 class Settings(BaseSettings):
     """Every knob of sayso. Field descriptions double as CLI help and docs/configuration.md."""
 
-    model_config = SettingsConfigDict(env_prefix="SAYSO_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     seeds_dir: Path = Field(Path("seeds"), description="Directory of articles to index")
     index_dir: Path = Field(Path("var/index"), description="Where the index lives")
@@ -127,6 +133,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests per second allowed per client address; 0 turns limiting off",
     )
+    rate_limit_store: str = Field(
+        "",
+        description="Where the rate limiter keeps its token buckets: empty (default) for "
+        "memory in each process, so every worker and replica counts on its own; or a Redis "
+        "URL (redis://host:6379/0, rediss://..., unix:///path) shared by all of them, so a "
+        "client gets the limit once whatever serves it",
+    )
     rate_burst: int = Field(
         20, ge=1, description="Requests a client may make at once before the rate applies"
     )
@@ -160,7 +173,19 @@ class Settings(BaseSettings):
         description="Embed and BM25-index each passage after a line naming the speakers it "
         "quotes (name and title), so passages that say only 'he said' are found by speaker",
     )
-    log_level: str = Field("info", description="Log level of the service")
+    log_level: LogLevel = Field(
+        "info",
+        description="Log level of the service: critical, error, warning, info or debug "
+        "(any case). Logs are JSON lines carrying the request id",
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes `sayso serve` starts on one index; each loads the "
+        "model (about 0.4 GB). Limits hold across them with SAYSO_RATE_LIMIT_STORE; "
+        "/metrics counts them all",
+    )
     store: Literal["faiss", "qdrant"] = Field(
         "faiss",
         description="Where passages are searched: faiss (embedded files in the index "
@@ -245,14 +270,27 @@ class Settings(BaseSettings):
     def _known_mode(cls, value: str) -> str:
         return check_mode(value)
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("rate_limit_store")
+    @classmethod
+    def _store_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(RATE_LIMIT_STORES):
+            raise ValueError(
+                "empty (per-process buckets) or a Redis URL starting with "
+                + ", ".join(RATE_LIMIT_STORES)
+            )
+        return value
+
     @field_validator("fusion")
     @classmethod
     def _known_fusion(cls, value: str) -> str:
         if value not in FUSERS:
-            raise ValueError(
-                f"SAYSO_FUSION={value!r} is not a fusion method; choose one of: "
-                f"{', '.join(sorted(FUSERS))}"
-            )
+            raise ValueError(f"choose one of: {', '.join(sorted(FUSERS))}")
         return value
 
     @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
@@ -276,3 +314,30 @@ class Settings(BaseSettings):
                 "protection off"
             )
         return self
+
+
+class SettingsError(ValueError):
+    """A setting with a value sayso cannot use; the message names the variable."""
+
+
+def describe(error: ValidationError) -> str:
+    """One line per invalid setting: its environment variable, what is allowed, what was given."""
+    lines = []
+    for item in error.errors():
+        field = "_".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if not field:  # a rule over several settings: its message names them
+            lines.append(message)
+            continue
+        given = item.get("input")
+        got = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+        lines.append(f"{ENV_PREFIX}{field.upper()}: {message}{got}")
+    return "; ".join(lines)
+
+
+def load_settings(**values: object) -> Settings:
+    """Settings from SAYSO_* variables and `values`; SettingsError names each bad variable."""
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None

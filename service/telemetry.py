@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
@@ -17,11 +19,15 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.clients import client_address
+from service.logs import request_id_var
 
 access_log = logging.getLogger("sayso.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _WELL_FORMED_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Set (by `sayso serve --workers`, or by hand) before the workers start: every worker
+writes its counters there and a scrape of any one of them adds them all up."""
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -52,25 +58,66 @@ class IndexCollector(Collector):
         yield updates
 
 
+class WorkerMemory(Collector):
+    """Resident memory of every live worker writing to the multiprocess directory (the
+    process metrics describe only the worker that answered the scrape)."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def collect(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily(
+            "sayso_worker_resident_memory_bytes",
+            "Resident memory of each worker process, in bytes",
+            labels=["pid"],
+        )
+        pids = {path.stem.rpartition("_")[2] for path in self._directory.glob("*.db")}
+        for pid in sorted(p for p in pids if p.isdigit()):
+            resident = _resident_bytes(int(pid))
+            if resident is not None:
+                gauge.add_metric([pid], resident)
+        yield gauge
+
+
+def _resident_bytes(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None  # an exited worker
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return float(match.group(1)) * 1024 if match else None
+
+
 class Metrics:
-    """One registry per app (tests create many apps; a global registry would clash)."""
+    """One registry per app (tests create many apps; a global registry would clash).
+
+    In multiprocess mode (PROMETHEUS_MULTIPROC_DIR set before the process started), the
+    request counters live in files shared by the workers and the exposed registry reads
+    them all; otherwise they are this process's."""
 
     def __init__(self, index_state: Callable[[], dict[str, Any]]) -> None:
-        self.registry = CollectorRegistry()
+        own = CollectorRegistry()
+        shared = os.environ.get(MULTIPROCESS_ENV)
+        self.registry = CollectorRegistry() if shared else own
+        if shared:
+            from prometheus_client import multiprocess
+
+            multiprocess.MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
+            self.registry.register(WorkerMemory(Path(shared)))
         ProcessCollector(registry=self.registry)
         self.registry.register(IndexCollector(index_state))
         self.requests = Counter(
             "sayso_http_requests",
             "HTTP requests by route template, method and status",
             ["route", "method", "status"],
-            registry=self.registry,
+            registry=own,
         )
         self.latency = Histogram(
             "sayso_http_request_duration_seconds",
             "HTTP request latency by route template, in seconds",
             ["route", "method"],
             buckets=LATENCY_BUCKETS,
-            registry=self.registry,
+            registry=own,
         )
 
 
@@ -104,6 +151,9 @@ class RequestTelemetry:
             return
         rid = request_id(scope)
         scope.setdefault("state", {})["request_id"] = rid
+        # Not reset afterwards: uvicorn logs an unhandled error after this returns, in the
+        # same task (one per request), and that line should carry the id too.
+        request_id_var.set(rid)
         started = time.perf_counter()
         status = 500
 
@@ -122,16 +172,13 @@ class RequestTelemetry:
             method = scope["method"]
             self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.latency.labels(route, method).observe(elapsed)
-            access_log.info(
-                json.dumps(
-                    {
-                        "request_id": rid,
-                        "method": method,
-                        "path": scope["path"],
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 3),
-                        "client": client_address(scope, self.trusted_proxies),
-                    }
-                )
-            )
+            fields = {
+                "request_id": rid,
+                "method": method,
+                "path": scope["path"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 3),
+                "client": client_address(scope, self.trusted_proxies),
+            }
+            access_log.info(json.dumps(fields), extra={"fields": fields})

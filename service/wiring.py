@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from index.disk import BuildSettings, Index
 from index.models.batching import BatchingEncoder
@@ -101,13 +102,37 @@ def store_config(settings: Settings) -> StoreConfig:
     )
 
 
-def open_store(index: Index, settings: Settings, *, sync: bool = False) -> PassageStore:
+def store_location(settings: Settings) -> str:
+    """Where the configured store lives, safe to show: the index directory for faiss; for
+    qdrant the server URL without user, password or query (API keys), or the directory."""
+    if settings.store == "faiss":
+        return str(settings.index_dir)
+    return redact_url(settings.store_location or str(Path("var") / "qdrant"))
+
+
+def redact_url(location: str) -> str:
+    """`location` without credentials: a URL loses its user info, query and fragment."""
+    parts = urlsplit(location)
+    if not parts.scheme or not parts.netloc:
+        return location  # a path or ":memory:"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def open_store(
+    index: Index, settings: Settings, *, sync: bool = False, keep_api: bool = True
+) -> PassageStore:
     """The store `settings` selects, over passages embedded like `index`. With `sync`, it
     is first brought up to date with the index (changed documents only); serving workers
-    do not sync, `sayso build` and `sayso serve` do."""
+    do not sync, `sayso build` and `sayso serve` do. A store that keeps the documents
+    (qdrant) keeps the API documents other replicas wrote unless `keep_api` is False
+    (`sayso build --reset`); this process adopts them on its first request."""
     store = open_named_store(store_config(settings), index, settings.index_dir)
     if sync:
-        written, removed = sync_store(store, index)
+        written, removed = sync_store(store, index, keep_api=keep_api)
         if written or removed:
             log.info(
                 "store %s: %d document(s) written, %d removed", settings.store, written, removed

@@ -197,6 +197,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
         rows_of.setdefault(passage.doc_id, []).append(row)
     titles = dict(zip(index.documents, index.title_vectors, strict=False))
     digests = index.digests()
+    api = set(index.manifest.api_documents)
     records = []
     empty = np.zeros((0, index.dense.dimension), dtype=np.float32)
     for doc_id in doc_ids:
@@ -215,6 +216,7 @@ def records_of(index: Index, doc_ids: Sequence[str]) -> list[DocumentRecord]:
                 quotes=tuple(quotes.get(p.id, ()) for p in passages),
                 title_vector=titles.get(doc_id),
                 digest=digests.get(doc_id, ""),
+                api=doc_id in api,
             )
         )
     return records

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -35,6 +35,7 @@ class DocumentRecord:
     quotes: tuple[tuple[QuoteRow, ...], ...] = ()
     title_vector: np.ndarray | None = None
     digest: str = ""  # what the store records for the document (`Index.digests`)
+    api: bool = False  # added through the API (the index is its only copy)
 
     def passage_quotes(self, n: int) -> tuple[QuoteRow, ...]:
         return self.quotes[n] if n < len(self.quotes) else ()
@@ -92,9 +93,31 @@ class StoreStats:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A document as a catalogue store holds it: the article, whether it was added through
+    the API, and the digest of what the store holds for it (`Index.digests`)."""
+
+    document: Document
+    api: bool
+    digest: str
+
+
+@runtime_checkable
+class Catalogue(Protocol):
+    """A store that also keeps the documents themselves (Qdrant), so replicas on separate
+    disks can rebuild their local index from it. `revision` changes with every write."""
+
+    def revision(self) -> str: ...
+
+    def catalogue(self) -> list[CatalogueEntry]: ...
+
+
 class PassageStore(Protocol):
     """Where passages live. Implementations: the embedded FAISS + BM25 files, Qdrant."""
 
+    engine: str
+    """The engine's name as /readyz reports it: "faiss" or "qdrant"."""
     extra_rankings: bool
     """Whether `search` fuses `StoreQuery.extra` (rankings keyed by catalogue row)."""
 

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.documents import Document
 from index.passages import Passage
 from index.retrieval.lexical import bm25_document_weights, bm25_query_weights, tokenize
 from index.retrieval.units import best_unit_ranking
 from index.stores.model import (
+    CatalogueEntry,
     DocumentRecord,
     StoredHit,
     StoreQuery,
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 UPSERT_BATCH = 256
 META_ID = str(uuid.UUID(int=0))
+REVISION_ID = str(uuid.UUID(int=1))
+"""The meta point whose `revision` changes with every write (replicas poll it)."""
 
 
 def point_id(passage_id: str) -> str:
@@ -74,6 +78,7 @@ class QdrantStore:
         self.client = client
         self.collection = collection
         self.meta_collection = f"{collection}_meta"
+        self.documents_collection = f"{collection}_documents"
         self.dimension = dimension
         self.stem = stem
         self.stopwords = stopwords
@@ -113,8 +118,9 @@ class QdrantStore:
                     self.client.create_payload_index(
                         self.collection, field, field_schema=qm.PayloadSchemaType.KEYWORD
                     )
-        if not self.client.collection_exists(self.meta_collection):
-            self.client.create_collection(self.meta_collection, vectors_config={})
+        for name in (self.meta_collection, self.documents_collection):
+            if not self.client.collection_exists(name):
+                self.client.create_collection(name, vectors_config={})
         # A collection created before title vectors existed has none: its units are sentences.
         params = self.client.get_collection(self.collection).config.params.vectors
         self._titles = isinstance(params, dict) and "title" in params
@@ -130,9 +136,59 @@ class QdrantStore:
     def _save_meta(self, meta: dict[str, Any]) -> None:
         from qdrant_client.http import models as qm
 
+        revision = {"revision": uuid.uuid4().hex}
         self.client.upsert(
-            self.meta_collection, [qm.PointStruct(id=META_ID, vector={}, payload=meta)]
+            self.meta_collection,
+            [
+                qm.PointStruct(id=META_ID, vector={}, payload=meta),
+                qm.PointStruct(id=REVISION_ID, vector={}, payload=revision),
+            ],
         )
+
+    # -- the document catalogue ---------------------------------------------------------
+
+    def revision(self) -> str:
+        """Changes with every write; "" before the first."""
+        points = self.client.retrieve(self.meta_collection, [REVISION_ID], with_payload=True)
+        return str((points[0].payload or {}).get("revision", "")) if points else ""
+
+    def catalogue(self) -> list[CatalogueEntry]:
+        """Every stored document with its text, API flag and digest."""
+        entries = []
+        offset: Any = None
+        while True:
+            points, offset = self.client.scroll(
+                self.documents_collection, limit=256, offset=offset, with_payload=True
+            )
+            for point in points:
+                payload = point.payload or {}
+                entries.append(
+                    CatalogueEntry(
+                        Document(**payload["document"]),
+                        bool(payload.get("api")),
+                        str(payload.get("digest", "")),
+                    )
+                )
+            if offset is None:
+                return sorted(entries, key=lambda entry: entry.document.id)
+
+    def _save_documents(self, records: Sequence[DocumentRecord]) -> None:
+        from qdrant_client.http import models as qm
+
+        points = [
+            qm.PointStruct(
+                id=point_id(f"document:{r.document.id}"),
+                vector={},
+                payload={
+                    "document": r.document.to_json(),
+                    "api": r.api,
+                    "digest": r.digest or r.document.content_hash,
+                },
+            )
+            for r in records
+        ]
+        for begin in range(0, len(points), UPSERT_BATCH):
+            self.client.upsert(self.documents_collection, points[begin : begin + UPSERT_BATCH])
 
     # -- writes ------------------------------------------------------------------------
 
@@ -163,7 +219,9 @@ class QdrantStore:
                 "passages": len(record.passages),
                 "quotes": sum(len(q) for q in record.quotes),
                 "title": record.document.title,
+                "api": record.api,
             }
+        self._save_documents(records)
         self._save_meta(meta)
 
     def _point(self, record: DocumentRecord, n: int, tokens: list[str], avgdl: float) -> Any:
@@ -212,6 +270,7 @@ class QdrantStore:
         if doc_id not in meta["documents"]:
             return False
         self._delete_points(doc_id)
+        self.client.delete(self.documents_collection, [point_id(f"document:{doc_id}")])
         del meta["documents"][doc_id]
         self._save_meta(meta)
         return True
@@ -381,6 +440,8 @@ class QdrantStore:
                 "collection": self.collection,
                 "avgdl": meta["avgdl"],
                 "doc_hashes": {doc_id: d["hash"] for doc_id, d in documents.items()},
+                "api_documents": sorted(i for i, d in documents.items() if d.get("api")),
+                "catalogued": int(self.client.count(self.documents_collection, exact=True).count),
             },
         )
 

@@ -58,16 +58,22 @@ def open_store(config: StoreConfig, index: Index, root: Path | None = None) -> P
     return STORES[check_store(config.name)](config, index, root)
 
 
-def sync_store(store: PassageStore, index: Index) -> tuple[int, int]:
+def sync_store(store: PassageStore, index: Index, *, keep_api: bool = False) -> tuple[int, int]:
     """Make `store` hold exactly `index`'s documents, reusing its vectors; only documents
     whose digest changed (their text, or the build settings) are written. Returns
-    (documents upserted, documents deleted)."""
+    (documents upserted, documents deleted). With `keep_api`, documents the store holds as
+    added through the API are kept even when `index` lacks them: a replica starting from
+    the seeds must not delete what another replica was given (it adopts them instead)."""
     if isinstance(store, EmbeddedStore):
         return (0, 0)  # the index files are the store
-    stored: dict[str, str] = dict(store.stats().details.get("doc_hashes", {}))
+    details = store.stats().details
+    stored: dict[str, str] = dict(details.get("doc_hashes", {}))
     wanted = index.digests()
     changed = [doc_id for doc_id, digest in wanted.items() if stored.get(doc_id) != digest]
-    removed = [doc_id for doc_id in stored if doc_id not in wanted]
+    if details.get("catalogued", len(stored)) < len(stored):
+        changed = list(wanted)  # written before the store kept documents: write them all once
+    kept = set(details.get("api_documents", ())) if keep_api else set()
+    removed = [doc_id for doc_id in stored if doc_id not in wanted and doc_id not in kept]
     if changed:
         store.upsert(records_of(index, changed))
     for doc_id in removed:

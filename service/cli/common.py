@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from service.settings import Settings
+from service.settings import Settings, describe
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,9 +53,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        typer.secho(f"error: {where}: {first['msg']}", fg=typer.colors.RED, err=True)
+        typer.secho(f"error: {describe(exc)}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     except (UserError, DocumentError, IndexStoreError, ValueError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
@@ -201,13 +199,3 @@ class PendingEncoder:
         while native code loads a model in another thread aborts (exit 134)."""
         if self._thread is not None:
             self._thread.join()
-
-
-def configure_logging(level: str) -> None:
-    """Plain lines for the service's own logs; bare JSON lines for the access log."""
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    access = logging.getLogger("sayso.access")
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access.addHandler(handler)
-    access.propagate = False

@@ -14,7 +14,6 @@ from service import __version__
 from service.cli.common import (
     PendingEncoder,
     UserError,
-    configure_logging,
     ensure,
     ensure_index,
     load_encoder,
@@ -23,6 +22,7 @@ from service.cli.common import (
     user_errors,
 )
 from service.cli.evals import eval_app
+from service.logs import configure_logging
 
 if TYPE_CHECKING:
     pass
@@ -90,7 +90,8 @@ def build(
         settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
         if not sys.stderr.isatty():  # the stages' progress goes to the log
             configure_logging(settings.log_level)
-        wiring.open_store(ensure_index(settings, repair=True, reset=reset), settings, sync=True)
+        loaded = ensure_index(settings, repair=True, reset=reset)
+        wiring.open_store(loaded, settings, sync=True, keep_api=not reset)
 
 
 @app.command()
@@ -191,6 +192,13 @@ def _file_quotes(path: Path) -> list[Any]:
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="[env: SAYSO_HOST]")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="[env: SAYSO_PORT]")] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--workers",
+            help="Worker processes on one index; see docs/operations.md [env: SAYSO_WORKERS]",
+        ),
+    ] = None,
     seeds: SeedsOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
@@ -200,23 +208,40 @@ def serve(
 
     from service import wiring
     from service.app import create_app
+    from service.cli.workers import run_workers
     from service.server import uvicorn_options
 
+    flags: dict[str, object] = {"host": host, "port": port, "workers": workers}
+    flags |= {"seeds_dir": seeds, "index_dir": index, "model": model}
     pending: PendingEncoder | None = None
     try:
         with user_errors():
-            settings = settings_from(
-                host=host, port=port, seeds_dir=seeds, index_dir=index, model=model
-            )
+            settings = settings_from(**flags)
             configure_logging(settings.log_level)
+            local_qdrant = not settings.store_location.startswith(("http://", "https://"))
+            if settings.workers > 1 and settings.store == "qdrant" and local_qdrant:
+                raise UserError(
+                    "SAYSO_STORE=qdrant in local mode admits one process: set "
+                    "SAYSO_STORE_LOCATION to a Qdrant server URL, or serve with one worker"
+                )
             pending = PendingEncoder(settings, start=True)
             loaded, built = ensure(settings, pending)
-            searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
+            if settings.workers > 1:
+                wiring.open_store(loaded, settings, sync=True)  # the workers only read it
+            else:
+                searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
     except BaseException:
         if pending is not None:
             pending.settle()  # refused (a damaged index ...): exit 1, not an abort
         raise
-    typer.echo(f"sayso serving on http://{settings.host}:{settings.port}", err=True)
+    typer.echo(
+        f"sayso serving on http://{settings.host}:{settings.port}"
+        + (f" with {settings.workers} workers" if settings.workers > 1 else ""),
+        err=True,
+    )
+    if settings.workers > 1:
+        run_workers(settings, flags)
+        return
     # uvicorn finishes in-flight requests on SIGTERM/SIGINT before the process exits.
     uvicorn.run(
         create_app(settings, searcher, startup_builds=int(built)),
@@ -225,6 +250,7 @@ def serve(
         log_level=settings.log_level,
         access_log=False,  # replaced by sayso.access: one JSON line per request
         **uvicorn_options(settings),
+        log_config=None,  # keep sayso's JSON handler (service.logs) for uvicorn's lines
     )
 
 

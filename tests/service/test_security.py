@@ -173,7 +173,7 @@ def test_with_protected_reads_the_page_shell_stays_open(fake_searcher: Searcher)
 
 
 def test_a_bad_fusion_is_refused_naming_the_variable() -> None:
-    with pytest.raises(ValidationError, match=r"SAYSO_FUSION='bogus'.*minmax, rrf, zscore"):
+    with pytest.raises(ValidationError, match=r"fusion.*choose one of: minmax, rrf, zscore"):
         Settings(fusion="bogus")
 
 

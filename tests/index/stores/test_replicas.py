@@ -68,3 +68,82 @@ def test_a_write_on_one_replica_is_served_by_the_other(
     assert first.get("/v1/documents/harbour-story").status_code == 404
     hits = first.get("/v1/search", params={"q": "electric cranes harbour", "k": 3}).json()
     assert all(p["doc_id"] != "harbour-story" for p in hits["passages"])
+
+
+@pytest.fixture()
+def separate_disks(
+    tmp_path: Path, seeds_copy: Path
+) -> Iterator[tuple[TestClient, TestClient, Path]]:
+    """Two replicas that share nothing but the Qdrant engine: each has its own index
+    directory, built from the seeds on its own. Qdrant's local mode on disk takes a file
+    lock (one client per directory per machine), and no Qdrant server can be installed
+    here (it is neither a Debian nor a PyPI package), so one in-process client stands in
+    for the server, with one QdrantStore per replica as two connections would be."""
+    from index.stores.qdrant import QdrantStore, connect
+
+    client = connect(str(tmp_path / "qdrant"))
+    encoder = FakeEncoder()
+    apps = []
+    for name in ("east", "west"):
+        settings = Settings(
+            index_dir=tmp_path / name,
+            seeds_dir=seeds_copy,
+            model=FAKE_MODEL,
+            store="qdrant",
+            store_location=str(tmp_path / "qdrant"),
+        )
+        index = update_index(
+            settings.index_dir, load_documents(seeds_copy), BuildSettings(model=FAKE_MODEL), encoder
+        )
+        store = QdrantStore(client, collection="sayso", dimension=index.manifest.dimension)
+        sync_store(store, index, keep_api=True)
+        apps.append(TestClient(create_app(settings, Searcher(index, encoder, store=store))))
+    with apps[0] as east, apps[1] as west:
+        yield east, west, tmp_path
+
+
+def test_replicas_on_separate_disks_share_writes_through_qdrant(
+    separate_disks: tuple[TestClient, TestClient, Path],
+) -> None:
+    east, west, root = separate_disks
+    assert east.get("/readyz").json()["store"] == {
+        "kind": "qdrant",
+        "location": str(root / "qdrant"),
+    }
+    before = west.get("/readyz").json()["documents"]
+    assert east.post("/v1/documents", json=STORY).status_code == 201
+
+    assert west.get("/readyz").json()["documents"] == before + 1
+    assert west.get("/v1/documents/harbour-story").json()["text"] == STORY["text"]
+    found = west.get("/v1/search", params={"q": "electric cranes harbour", "k": 1}).json()
+    assert found["passages"][0]["doc_id"] == "harbour-story"
+    # west's own directory now holds the document, as an API document
+    assert "harbour-story" in read_index(root / "west").manifest.api_documents
+
+    assert west.delete("/v1/documents/harbour-story").status_code == 200
+    assert east.get("/readyz").json()["documents"] == before
+    assert east.get("/v1/documents/harbour-story").status_code == 404
+
+
+def test_a_replica_starting_from_the_seeds_keeps_the_others_documents(
+    tmp_path: Path, seeds_copy: Path
+) -> None:
+    """A new replica syncs its seed index into the store without deleting API documents it
+    has not seen; it adopts them from the store on its first request."""
+    from index.stores.qdrant import QdrantStore, connect
+
+    client = connect(":memory:")
+    encoder = FakeEncoder()
+    build = BuildSettings(model=FAKE_MODEL)
+    first = update_index(tmp_path / "a", load_documents(seeds_copy), build, encoder)
+    store = QdrantStore(client, collection="sayso", dimension=first.manifest.dimension)
+    sync_store(store, first)
+    settings = Settings(index_dir=tmp_path / "a", model=FAKE_MODEL, store="qdrant")
+    with TestClient(create_app(settings, Searcher(first, encoder, store=store))) as a:
+        assert a.post("/v1/documents", json=STORY).status_code == 201
+
+    fresh = update_index(tmp_path / "b", load_documents(seeds_copy), build, encoder)
+    assert sync_store(store, fresh, keep_api=True) == (0, 0)
+    later = Settings(index_dir=tmp_path / "b", model=FAKE_MODEL, store="qdrant")
+    with TestClient(create_app(later, Searcher(fresh, encoder, store=store))) as b:
+        assert b.get("/v1/documents/harbour-story").status_code == 200
