@@ -87,7 +87,14 @@ def _local(
     fanout = min(DOC_FANOUT, max(per_doc.values(), default=1))
     passages = {p.id: p.text for p in loaded.passages} if dataset.kind == "questions" else None
     # The index root the second model's vectors are cached under (None: no second model).
-    searcher = wiring.searcher(loaded, encoder, settings, sync=True, root=loaded.path.parent.parent)
+    searcher = wiring.searcher(
+        loaded,
+        encoder,
+        settings,
+        sync=True,
+        root=loaded.path.parent.parent,
+        warm=dataset.documents is None,  # a corpus: token vectors of the heads read only
+    )
     return LocalRetriever(searcher), passages, fanout
 
 
