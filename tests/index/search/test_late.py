@@ -121,3 +121,20 @@ def test_packaged_colbert_shapes_and_order() -> None:
         ]
     )
     assert maxsim(query, good) > maxsim(query, bad)
+
+
+def test_late_mode_orders_the_same_over_qdrant(fake_index: Index) -> None:
+    from index.stores.registry import StoreConfig, open_store, sync_store
+
+    store = open_store(StoreConfig(name="qdrant", location=":memory:"), fake_index)
+    sync_store(store, fake_index)
+    late = LateModel("fake", HashTokens(), None)
+    local = Searcher(fake_index, FakeEncoder(), late=late)
+    remote = Searcher(fake_index, FakeEncoder(), store=store, late=late)
+    for question in ("new quality productive forces", "What did Huang Hanquan say?"):
+        left = local.search(question, k=5, mode="late")
+        right = remote.search(question, k=5, mode="late")
+        assert [h.passage.id for h in left.hits] == [h.passage.id for h in right.hits]
+        assert [h.scores["late"] for h in left.hits] == pytest.approx(
+            [h.scores["late"] for h in right.hits]
+        )
