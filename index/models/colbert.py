@@ -68,7 +68,8 @@ class Colbert:
         hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
         vectors = np.asarray(hidden[0], dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        normalised: np.ndarray = vectors / np.maximum(norms, 1e-12)
+        return normalised
 
     def encode_query(self, text: str) -> np.ndarray:
         """(QUERY_TOKENS, dim): the question's tokens, then [MASK]s up to QUERY_TOKENS."""
