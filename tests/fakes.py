@@ -30,3 +30,36 @@ class HashEncoder:
             out[row, 0] += 1e-3  # never a zero vector
         normalised: np.ndarray = out / np.linalg.norm(out, axis=1, keepdims=True)
         return normalised
+
+
+LATE_MODEL = "python:tests.fakes:HashTokens"
+"""The SAYSO_LATE_MODEL name that selects HashTokens (no weights load)."""
+
+
+class HashTokens:
+    """A late-interaction double: one hashed one-hot vector per word (64 dimensions), the
+    question padded to 32 tokens with a fixed vector, as ColBERT pads with [MASK]."""
+
+    dimension = 64
+    query_tokens = 32
+
+    def _word(self, word: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        digest = hashlib.blake2b(word[:5].encode(), digest_size=4).digest()
+        vector[1 + int.from_bytes(digest, "little") % (self.dimension - 1)] = 1.0
+        return vector
+
+    def _tokens(self, text: str) -> list[np.ndarray]:
+        return [self._word(w) for w in re.findall(r"\w+", text.lower())]
+
+    def encode_query(self, text: str) -> np.ndarray:
+        mask = np.zeros(self.dimension, dtype=np.float32)
+        mask[0] = 1.0
+        tokens = self._tokens(text)[: self.query_tokens]
+        return np.vstack(tokens + [mask] * (self.query_tokens - len(tokens)))
+
+    def encode_passages(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return [
+            np.vstack(self._tokens(t) or [np.eye(self.dimension, dtype=np.float32)[0]])
+            for t in texts
+        ]

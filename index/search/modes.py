@@ -29,10 +29,12 @@ class Feedback:
 class Reorder:
     """A stage that re-reads the fused list's best `depth` passages with a stronger model and
     ranks them by (1 - weight) * minmax(fused) + weight * minmax(model score); the rest keep
-    their order below. `model` is "second" (a second dense model's cosine, SAYSO_SECOND_MODEL)
-    or "cross-encoder" (SAYSO_RERANKER; None depth and weight: SAYSO_RERANK_DEPTH/_WEIGHT)."""
+    their order below. `model` is "second" (a second dense model's cosine, SAYSO_SECOND_MODEL),
+    "late-interaction" (ColBERT MaxSim over cached token vectors, SAYSO_LATE_MODEL; None depth
+    and weight: the model's own) or "cross-encoder" (SAYSO_RERANKER; None depth and weight:
+    SAYSO_RERANK_DEPTH/_WEIGHT)."""
 
-    model: Literal["second", "cross-encoder"]
+    model: Literal["second", "late-interaction", "cross-encoder"]
     depth: int | None = None
     weight: float | None = None
 
@@ -62,6 +64,10 @@ class Plan:
         return self.reorder is not None and self.reorder.model == "cross-encoder"
 
     @property
+    def needs_late_model(self) -> bool:
+        return self.reorder is not None and self.reorder.model == "late-interaction"
+
+    @property
     def needs(self) -> str | None:
         """The settings this mode needs beyond the defaults, for messages (None: nothing)."""
         needs = []
@@ -69,6 +75,8 @@ class Plan:
             needs.append("SAYSO_SECOND_MODEL")
         if self.second > 0:
             needs.append("SAYSO_STORE=faiss")
+        if self.needs_late_model:
+            needs.append("SAYSO_LATE_MODEL")
         if self.needs_reranker:
             needs.append("SAYSO_RERANKER")
         return " and ".join(needs) or None
@@ -95,6 +103,11 @@ PLANS = (
         fusion="minmax",
         weights=(1.0, 1.0),
         second=1.0,
+    ),
+    Plan(
+        "late",
+        "hybrid, then its best 10 passages re-ordered by ColBERT MaxSim (token vectors cached)",
+        reorder=Reorder("late-interaction"),
     ),
     Plan(
         "rerank",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +20,15 @@ from index.retrieval.feedback import rocchio
 from index.retrieval.fusion import get_fuser
 from index.retrieval.units import UNIT_WEIGHT
 from index.search.highlights import highlights
-from index.search.modes import DEFAULT_MODE, MODES, Feedback, Plan, Reorder, get_plan
+from index.search.late import LateModel
+from index.search.modes import (
+    DEFAULT_MODE,
+    MODES,
+    Feedback,
+    Plan,
+    Reorder,
+    get_plan,
+)
 from index.search.quotes import (
     QuoteScorer,
     ScoredQuote,
@@ -89,6 +97,7 @@ class Searcher:
         second: SecondModel | None = None,
         reranker: RerankModel | None = None,
         unit_weight: float = UNIT_WEIGHT,
+        late: LateModel | None = None,
     ) -> None:
         self.index = index
         self.unit_weight = unit_weight
@@ -108,12 +117,16 @@ class Searcher:
         self.second = second
         self._second_vectors = second.vectors(index) if second is not None else None
         self.reranker = reranker
-        # What the cross-encoder reads for each passage (index.search.rerank.RERANK_TEXT).
+        self.late = late
+        # What the cross-encoder reads for each passage (index.search.rerank.RERANK_TEXT);
+        # the late-interaction model reads the same text.
         self._rerank_texts = (
             dict(zip(self._rows, embedded_texts(index), strict=True))
-            if reranker is not None and RERANK_TEXT == "embedded"
+            if late is not None or (reranker is not None and RERANK_TEXT == "embedded")
             else {}
         )
+        # The late-interaction question encode overlaps the first stage (embed + search).
+        self._late_pool = ThreadPoolExecutor(1, "late-encoder") if late is not None else None
         # The two question encodes of `ensemble` overlap: one runs here, one in this pool.
         self._pool = ThreadPoolExecutor(1, "second-encoder") if second is not None else None
         self._doc_rows: dict[str, list[int]] = {}
@@ -146,6 +159,7 @@ class Searcher:
             second=self.second,
             reranker=self.reranker,
             unit_weight=self.unit_weight,
+            late=self.late,
         )
 
     def profile(self, mode: str) -> dict[str, object]:
@@ -161,6 +175,7 @@ class Searcher:
             "feedback": None if feedback is None else _describe(feedback),
             "second_model": self.second.name if self.second is not None else None,
             "reranker": self.reranker.name if self.reranker is not None else None,
+            "late_model": self.late.name if self.late is not None else None,
         }
         if plan.second > 0:
             profile["ensemble"] = {
@@ -172,6 +187,8 @@ class Searcher:
             stage: dict[str, object] = {"depth": depth, "weight": weight}
             if plan.reorder.model == "cross-encoder":
                 stage["text"] = RERANK_TEXT
+            if plan.reorder.model == "late-interaction":
+                stage["text"] = "embedded"
             profile[_stage_name(plan.reorder)] = stage
         return profile
 
@@ -186,6 +203,8 @@ class Searcher:
         if plan.needs_second_model and self.second is None:
             return False
         if plan.second > 0 and not self.store.extra_rankings:
+            return False
+        if plan.needs_late_model and self.late is None:
             return False
         return not (plan.needs_reranker and self.reranker is None)
 
@@ -220,6 +239,9 @@ class Searcher:
             if not names:
                 return SearchResult(question=question, mode=plan.name, hits=[], timings_ms=timings)
             speaker = names[0]
+        late_query = None
+        if plan.needs_late_model and self.late is not None and self._late_pool is not None:
+            late_query = self._late_pool.submit(self.late.encoder.encode_query, question)
         query = second_query = None
         if plan.second > 0:
             query, second_query = self._embed_both(question)
@@ -257,7 +279,7 @@ class Searcher:
             stored = self._with_second_scores(stored, second_query)
         if plan.reorder is not None:
             mark = time.perf_counter()
-            stored = self._reorder(question, stored, plan.reorder)[:k]
+            stored = self._reorder(question, stored, plan.reorder, late_query)[:k]
             timings[_stage_name(plan.reorder)] = _ms(mark)
         mark = time.perf_counter()
         spans = highlights(stored, query, question, self.index.lexical.tokenize)
@@ -357,7 +379,13 @@ class Searcher:
         return 0 if plan.reorder is None else self._reorder_knobs(plan.reorder)[0]
 
     def _reorder_knobs(self, stage: Reorder) -> tuple[int, float]:
-        """The depth and weight of a re-ordering stage (a cross-encoder's default to its own)."""
+        """The depth and weight of a re-ordering stage (a cross-encoder's and a late-interaction
+        model's default to their own)."""
+        if stage.model == "late-interaction":
+            assert self.late is not None
+            return stage.depth or self.late.depth, (
+                self.late.weight if stage.weight is None else stage.weight
+            )
         if stage.model == "cross-encoder":
             assert self.reranker is not None
             return stage.depth or self.reranker.depth, (
@@ -366,10 +394,17 @@ class Searcher:
         assert stage.depth is not None and stage.weight is not None
         return stage.depth, stage.weight
 
-    def _reorder(self, question: str, stored: list[StoredHit], stage: Reorder) -> list[StoredHit]:
+    def _reorder(
+        self,
+        question: str,
+        stored: list[StoredHit],
+        stage: Reorder,
+        late_query: Future[np.ndarray] | None = None,
+    ) -> list[StoredHit]:
         """The first stage's best passages re-read by the stage's model and re-ordered by a
         convex mix of both scores (index.search.second.rescore); the model's own score is
-        added to `scores` as "second" (cosine) or "rerank" (cross-encoder logit)."""
+        added to `scores` as "second" (cosine), "late" (MaxSim) or "rerank" (cross-encoder
+        logit). `late_query` is the question's token vectors, when already under way."""
         depth, weight = self._reorder_knobs(stage)
         head = stored[:depth]
         if stage.model == "second":
@@ -381,6 +416,19 @@ class Searcher:
                 [h.score for h in stored], model_scores.tolist(), depth=depth, weight=weight
             )
             key = "second"
+        elif stage.model == "late-interaction":
+            assert self.late is not None
+            tokens = (
+                late_query.result()
+                if late_query is not None
+                else self.late.encoder.encode_query(question)
+            )
+            texts = [self._rerank_texts.get(h.passage.id, h.passage.text) for h in head]
+            model_scores = self.late.scores_for(tokens, texts)
+            ranked = rerank(
+                [h.score for h in stored], model_scores.tolist(), depth=depth, weight=weight
+            )
+            key = "late"
         else:
             assert self.reranker is not None
             texts = [self._rerank_texts.get(h.passage.id, h.passage.text) for h in head]
@@ -464,8 +512,8 @@ class Searcher:
 
 
 def _stage_name(stage: Reorder) -> str:
-    """The key of a re-ordering stage in timings and profiles: "rescore" or "rerank"."""
-    return "rescore" if stage.model == "second" else "rerank"
+    """The key of a re-ordering stage in timings and profiles: "rescore", "late" or "rerank"."""
+    return {"second": "rescore", "late-interaction": "late"}.get(stage.model, "rerank")
 
 
 def _describe(feedback: Feedback) -> str:

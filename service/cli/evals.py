@@ -87,7 +87,14 @@ def _local(
     fanout = min(DOC_FANOUT, max(per_doc.values(), default=1))
     passages = {p.id: p.text for p in loaded.passages} if dataset.kind == "questions" else None
     # The index root the second model's vectors are cached under (None: no second model).
-    searcher = wiring.searcher(loaded, encoder, settings, sync=True, root=loaded.path.parent.parent)
+    searcher = wiring.searcher(
+        loaded,
+        encoder,
+        settings,
+        sync=True,
+        root=loaded.path.parent.parent,
+        warm=dataset.documents is None,  # a corpus: token vectors of the heads read only
+    )
     return LocalRetriever(searcher), passages, fanout
 
 
@@ -131,6 +138,30 @@ def run(
     alpha: Annotated[
         float, typer.Option("--alpha", help="Significance level of the paired t-test")
     ] = 0.05,
+    correction: Annotated[
+        str,
+        typer.Option(
+            "--correction",
+            help="Multiple-comparison correction of --baseline's tests: holm (over every "
+            "metric and mode compared) or none",
+        ),
+    ] = "holm",
+    run_in: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--run",
+            help="Score this TREC run file (one result per tag) instead of retrieving",
+        ),
+    ] = None,
+    identical: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--ignore-identical-ids/--keep-identical-ids",
+            help="Leave a query's own id out of its ranking (BEIR's rule; default: on for "
+            "datasets whose queries are documents, e.g. ArguAna, Quora)",
+            show_default=False,
+        ),
+    ] = None,
     url: Annotated[
         Optional[str],
         typer.Option("--url", help="Evaluate a running server, e.g. http://host:8000"),
@@ -146,8 +177,8 @@ def run(
     model: Annotated[Optional[str], typer.Option("--model", help="[env: SAYSO_MODEL]")] = None,
 ) -> None:
     """Evaluate retrieval on DATA in one or more modes; exit 2 on a regression vs --baseline."""
-    from evals.comparison import compare
-    from evals.datasets import load_dataset
+    from evals.comparison import CORRECTIONS, compare
+    from evals.datasets import load_dataset, queries_are_documents
     from evals.evaluation import evaluate
     from evals.metrics import DEFAULT_METRICS, parse_metrics
     from evals.retrieval import HttpRetriever, RetrievalError
@@ -164,25 +195,35 @@ def run(
                 check_mode(name)
             names = _split_list(metrics) if metrics else list(DEFAULT_METRICS)
             parse_metrics(names)
+            if correction not in CORRECTIONS:
+                raise cli.UserError(f"--correction must be one of: {', '.join(CORRECTIONS)}")
             old = _read_baseline(baseline) if baseline else None
             dataset = load_dataset(data, split=split, qrels=qrels, corpus=corpus)
+            ignore = queries_are_documents(dataset) if identical is None else identical
             depth = k or (50 if url else 100)
-            if url:
-                retriever: Retriever = HttpRetriever(url)
-                passages, fanout = None, 1
+            if run_in is not None:
+                evaluation = _scored_run(dataset, run_in, settings, index, depth, names, ignore)
             else:
-                retriever, passages, fanout = _local(dataset, settings, index, max_words)
-            with cli.progress_bar("Evaluating") as update:
-                evaluation = evaluate(
-                    dataset,
-                    retriever,
-                    modes,
-                    k=depth,
-                    metrics=names,
-                    passages=passages,
-                    passage_k=depth * fanout if dataset.kind != "questions" else depth,
-                    progress=update,
-                )
+                if url:
+                    retriever: Retriever = HttpRetriever(url)
+                    passages, fanout = None, 1
+                else:
+                    retriever, passages, fanout = _local(dataset, settings, index, max_words)
+                # One more document per query when the query's own may be left out.
+                per_query = (depth + (1 if ignore else 0)) * fanout
+                with cli.progress_bar("Evaluating") as update:
+                    evaluation = evaluate(
+                        dataset,
+                        retriever,
+                        modes,
+                        k=depth,
+                        metrics=names,
+                        passages=passages,
+                        passage_k=per_query if dataset.kind != "questions" else depth,
+                        progress=update,
+                        ignore_identical_ids=ignore,
+                    )
+            modes = [result.mode for result in evaluation.modes]
         except RetrievalError as exc:
             raise cli.UserError(str(exc)) from None
         payload = evaluation.to_json()
@@ -191,12 +232,18 @@ def run(
                 result = next(r for r in evaluation.modes if r.mode == name)
                 write_run(path, result.run, tag=f"sayso-{name}")
                 typer.echo(f"Wrote run {path}", err=True)
-        differences = compare(payload, old, max_drop=max_drop, alpha=alpha) if old else []
+        payload["config"]["ignore_identical_ids"] = ignore
+        differences = (
+            compare(payload, old, max_drop=max_drop, alpha=alpha, correction=correction)
+            if old
+            else []
+        )
         if old:
             payload["comparison"] = {
                 "baseline": str(baseline),
                 "max_drop": max_drop,
                 "alpha": alpha,
+                "correction": correction,
                 "differences": [d.to_json() for d in differences],
             }
         if report:
@@ -213,11 +260,50 @@ def run(
             mark = "REGRESSION " if d.regression else ""
             typer.echo(
                 f"{mark}{d.mode} {d.metric}: {d.baseline:.4f} -> {d.current:.4f} "
-                f"({d.delta:+.4f}, p={d.p_value:.3g}, n={d.queries})",
+                f"({d.delta:+.4f}, p={d.p_value:.3g}, {correction} p={d.p_adjusted:.3g}, "
+                f"n={d.queries})",
                 err=as_json,
             )
     if regressions:
         raise typer.Exit(EXIT_REGRESSION)
+
+
+def _scored_run(
+    dataset: Dataset,
+    path: Path,
+    settings: Settings,
+    index_dir: Path | None,
+    k: int,
+    metrics: list[str],
+    ignore: bool,
+) -> Any:
+    """An external TREC run scored like sayso's own (`--run`); a question file judges the
+    passages of the index its run was made on (--index, else SAYSO_INDEX_DIR)."""
+    from evals.evaluation import evaluate_runs
+    from evals.runs import read_runs
+    from index.disk import IndexStoreError, read_index
+
+    try:
+        runs = read_runs(path)
+    except ValueError as exc:
+        raise cli.UserError(str(exc)) from None
+    passages = None
+    if dataset.kind == "questions":
+        root = index_dir or settings.index_dir
+        try:
+            loaded = read_index(root)
+        except IndexStoreError as exc:
+            raise cli.UserError(f"--run on a question file needs its index: {exc}") from None
+        passages = {p.id: p.text for p in loaded.passages}
+    return evaluate_runs(
+        dataset,
+        runs,
+        k=k,
+        metrics=metrics,
+        passages=passages,
+        ignore_identical_ids=ignore,
+        source={"run": str(path)},
+    )
 
 
 def _read_baseline(path: Path) -> dict[str, Any]:

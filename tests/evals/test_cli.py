@@ -182,3 +182,44 @@ def test_local_evals_honour_the_store_and_encoder_settings(
     assert result.exit_code == 0, result.output
     assert location.is_dir() and any(location.iterdir())
     assert read_index(Path(env["SAYSO_INDEX_DIR"])).manifest.model == env["SAYSO_MODEL"]
+
+
+def test_external_run_scored_like_our_own(env: dict[str, str], tmp_path: Path) -> None:
+    index = ["--index", str(tmp_path / "i"), "--k", "5"]
+    ours = eval_json(
+        [str(BEIR), *index, "--mode", "lexical", "--run-out", str(tmp_path / "r")], env
+    )
+    theirs = eval_json([str(BEIR), *index, "--run", str(tmp_path / "r")], env)
+    assert theirs["config"]["modes"] == ["sayso-lexical"]  # one result per run tag
+    for name in ("nDCG@10", "RR@10", "Success@1"):
+        assert theirs["metrics"][name] == ours["metrics"][name]
+    bad = tmp_path / "bad.run"
+    bad.write_text("q1 Q0 d1 1 0.5 tag\nq2 Q0 d3 1 high tag\n")
+    result = runner.invoke(cli.app, ["eval", str(BEIR), "--run", str(bad)], env=env)
+    assert result.exit_code == 1
+    assert "bad.run:2: score 'high' is not a number" in result.output
+
+
+def test_identical_ids_are_ignored_when_queries_are_documents(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # Every query is also a corpus document (as in ArguAna): finding itself is no hit.
+    data = tmp_path / "self"
+    (data / "qrels").mkdir(parents=True)
+    docs = {"a": "solar panels turn sunlight into power", "b": "solar power from panels",
+            "c": "tea ceremony", "d": "green tea ceremony in kyoto"}  # fmt: skip
+    (data / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "text": t}) + "\n" for i, t in docs.items())
+    )
+    (data / "queries.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "text": docs[i]}) + "\n" for i in ("a", "c"))
+    )
+    (data / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\na\tb\t1\nc\td\t1\n")
+    args = [str(data), "--index", str(tmp_path / "i"), "--mode", "lexical", "--k", "3"]
+    auto = eval_json(args, env)
+    assert auto["config"]["ignore_identical_ids"] is True
+    assert auto["metrics"]["Success@1"] == 1.0  # the other document is first once self is out
+    assert all(row["qid"] not in row["top"] for row in auto["per_query"])
+    kept = eval_json([*args, "--keep-identical-ids"], env)
+    assert kept["config"]["ignore_identical_ids"] is False
+    assert kept["metrics"]["Success@1"] == 0.0  # each query finds itself first

@@ -93,3 +93,21 @@ def test_answer_matching_dpr_convention() -> None:
     data = load_questions(DEV)
     qrels = answer_qrels(data.queries[:1], {"p0": "will drive industrial upgrades", "p1": "other"})
     assert qrels == {"dev-001": {"p0": 1}}
+
+
+def test_answers_match_on_word_boundaries() -> None:
+    assert not has_answer("a fund of 100 billion yuan", ("10",))
+    assert has_answer("a fund of 10 billion yuan", ("10",))
+    assert has_answer("costs rose 10%.", ("10%",))
+    assert not has_answer("as he said", ("ai",))
+    assert has_answer("“AI,” he said", ("“ai,”",))  # punctuation at the edges matches as written
+    assert has_answer("(AI) and more", ("ai",))
+
+
+def test_beir_query_without_id_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    (tmp_path / "corpus.jsonl").write_text('{"_id": "d1", "text": "x"}\n')
+    (tmp_path / "queries.jsonl").write_text('{"_id": "q1", "text": "a"}\n{"text": "b"}\n')
+    with pytest.raises(DatasetError, match=r"queries\.jsonl:2: missing '_id'"):
+        load_beir(tmp_path)
