@@ -27,6 +27,7 @@ from index.models.encoder import Encoder
 from index.passages import Passage, split_passages
 from index.progress import Progress, Stages, only_embedding
 from index.quotes import extract_quotes_batch
+from index.quotes.directory import build_directory
 from index.quotes.links import speaker_contexts
 from index.quotes.model import Quote
 from index.retrieval.dense import DenseIndex
@@ -280,6 +281,7 @@ def _index_of(
 ) -> Index:
     documents_by_id = {d.id: d for d in documents}
     contexts = speaker_contexts(passages, quotes) if settings.speaker_context else {}
+    directory = build_directory(quotes)
     manifest = new_manifest(
         documents, len(passages), passage_matrix.shape[1], settings, quotes=len(quotes)
     )
@@ -296,7 +298,8 @@ def _index_of(
             stopwords=settings.stopwords,
         ),
         path=Path(),
-        quotes=tuple(quotes),
+        quotes=directory.link(quotes),
+        speakers=directory,
     )
 
 

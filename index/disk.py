@@ -11,6 +11,8 @@ Layout of an index root:
         titles.npy          one title vector per document, in documents.jsonl order
                             (zeros for an untitled document; none without sentence vectors)
         lexical/            bm25s arrays and JSON (no pickle)
+        quotes.jsonl        attributed quotes, each speaker with its directory id if linked
+        speakers.json       the speaker directory (index.quotes.directory), schema-versioned
 
 A writer builds a version in a temporary directory, fsyncs it, renames it into
 `versions/`, then replaces CURRENT; readers only ever see complete versions.
@@ -37,6 +39,7 @@ import numpy as np
 
 from index.documents import Document
 from index.passages import Passage
+from index.quotes.directory import Directory, build_directory, read_directory, write_directory
 from index.quotes.model import RULES_VERSION, Quote
 from index.retrieval.dense import DenseIndex
 from index.retrieval.lexical import LexicalIndex
@@ -134,6 +137,8 @@ class Index:
     lexical: LexicalIndex
     path: Path
     quotes: tuple[Quote, ...] = ()
+    # The speakers of `quotes` linked across articles; each quote's speaker.id points here.
+    speakers: Directory = field(default_factory=Directory)
 
     @property
     def settings(self) -> BuildSettings:
@@ -261,6 +266,7 @@ def _write_version(tmp: Path, index: Index) -> None:
     _write_jsonl(tmp / "documents.jsonl", (d.to_json() for d in index.documents.values()))
     _write_jsonl(tmp / "passages.jsonl", (p.to_json() for p in index.passages))
     _write_jsonl(tmp / "quotes.jsonl", (q.to_json() for q in index.quotes))
+    write_directory(tmp, index.speakers)
     index.dense.save(tmp / "dense.faiss")
     np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
     np.save(tmp / "titles.npy", index.title_vectors, allow_pickle=False)
@@ -451,6 +457,8 @@ def _read_live(root: Path, model: str | None) -> Index:
             f"index at {version} is damaged ({type(exc).__name__}: {exc}); "
             "rebuild with `sayso build`"
         ) from exc
+    # written before the directory existed (or under other linking rules): built again
+    directory = read_directory(version) or build_directory(quotes)
     if not (len(passages) == len(dense) == len(lexical) == manifest.passages):
         raise IndexStoreError(
             f"index at {version} is inconsistent (passage counts differ); "
@@ -480,5 +488,6 @@ def _read_live(root: Path, model: str | None) -> Index:
         title_vectors=title_vectors,
         lexical=lexical,
         path=version,
-        quotes=quotes,
+        quotes=directory.link(quotes),
+        speakers=directory,
     )

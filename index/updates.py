@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -12,6 +12,7 @@ from typing import Literal
 from index.build import build_index
 from index.disk import Index, IndexStoreError, current_version, read_index, write_index, writer_lock
 from index.documents import Document
+from index.models.encoder import Encoder
 from index.search import Searcher
 from index.stores.model import Catalogue
 
@@ -35,6 +36,79 @@ class Change:
     doc_id: str
     kind: ChangeKind
     index: Index
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one write of several documents did: one result per document, in the order
+    given, and the one index version that now serves (the old one if nothing changed)."""
+
+    results: tuple[tuple[str, ChangeKind], ...]
+    index: Index
+
+
+def plan(
+    current: Index, upserts: Sequence[Document] = (), deletes: Sequence[str] = ()
+) -> tuple[dict[str, Document], set[str], tuple[tuple[str, ChangeKind], ...]]:
+    """The documents and API-added ids after a write, and what it does to each document.
+
+    Raises UnknownDocument for a delete of an id not in `current`, LastDocument when
+    nothing would be left, ValueError for an id given twice.
+    """
+    ids = [d.id for d in upserts] + list(deletes)
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"document id given twice in one write: {', '.join(twice)}")
+    documents = dict(current.documents)
+    api = set(current.manifest.api_documents)
+    results: list[tuple[str, ChangeKind]] = []
+    for document in upserts:
+        old = current.documents.get(document.id)
+        if old is not None and old.content_hash == document.content_hash:
+            results.append((document.id, "unchanged"))
+            continue
+        documents[document.id] = document
+        api.add(document.id)
+        results.append((document.id, "created" if old is None else "replaced"))
+    for doc_id in deletes:
+        if doc_id not in current.documents:
+            raise UnknownDocument(doc_id)
+        del documents[doc_id]
+        api.discard(doc_id)
+        results.append((doc_id, "deleted"))
+    if not documents:
+        raise LastDocument(deletes[-1] if deletes else "")
+    return documents, api, tuple(results)
+
+
+def commit(
+    root: Path, current: Index, documents: dict[str, Document], api: set[str], encoder: Encoder
+) -> Index:
+    """Build `documents` from `current` (re-embedding only changed documents) and write the
+    result as the live version under `root`; the caller holds the writer lock."""
+    built = build_index(list(documents.values()), current.settings, encoder, previous=current)
+    manifest = replace(built.manifest, api_documents=sorted(api & set(documents)))
+    index = replace(built, manifest=manifest)
+    return replace(index, path=write_index(root, index))
+
+
+def apply_local(
+    root: Path,
+    encoder: Encoder,
+    *,
+    model: str | None = None,
+    upserts: Sequence[Document] = (),
+    deletes: Sequence[str] = (),
+) -> Batch:
+    """Add, replace and delete documents of the index under `root` as one new version
+    (for `sayso add` / `sayso rm`; a serving process adopts it on its next request).
+    Nothing is written when nothing changes."""
+    with writer_lock(root):
+        current = read_index(root, model=model)
+        documents, api, results = plan(current, upserts, deletes)
+        if all(kind == "unchanged" for _, kind in results):
+            return Batch(results, current)
+        return Batch(results, commit(root, current, documents, api, encoder))
 
 
 class IndexHolder:
@@ -141,29 +215,23 @@ class IndexHolder:
 
     def upsert(self, document: Document) -> Change:
         """Add `document`, or replace the document with its id; returns what changed."""
-        with self._lock, writer_lock(self.root):
-            current = self._latest()
-            old = current.documents.get(document.id)
-            if old is not None and old.content_hash == document.content_hash:
-                return Change(document.id, "unchanged", current)
-            documents = dict(current.documents)
-            documents[document.id] = document
-            api = {*current.manifest.api_documents, document.id}
-            index = self._commit(current, documents, api)
-            return Change(document.id, "created" if old is None else "replaced", index)
+        batch = self.write([document])
+        return Change(document.id, batch.results[0][1], batch.index)
 
     def delete(self, doc_id: str) -> Change:
         """Remove a document; raises UnknownDocument or LastDocument."""
+        batch = self.write(deletes=[doc_id])
+        return Change(doc_id, "deleted", batch.index)
+
+    def write(self, upserts: Sequence[Document] = (), deletes: Sequence[str] = ()) -> Batch:
+        """Add or replace `upserts` and remove `deletes` as ONE new index version (none when
+        nothing changes); all or nothing: raises as `plan` does before anything is built."""
         with self._lock, writer_lock(self.root):
             current = self._latest()
-            if doc_id not in current.documents:
-                raise UnknownDocument(doc_id)
-            if len(current.documents) == 1:
-                raise LastDocument(doc_id)
-            documents = {k: v for k, v in current.documents.items() if k != doc_id}
-            api = set(current.manifest.api_documents) - {doc_id}
-            index = self._commit(current, documents, api)
-            return Change(doc_id, "deleted", index)
+            documents, api, results = plan(current, upserts, deletes)
+            if all(kind == "unchanged" for _, kind in results):
+                return Batch(results, current)
+            return Batch(results, self._commit(current, documents, api))
 
     def _latest(self) -> Index:
         """The index to build on: ours, or a newer version another process (sayso build) wrote."""
@@ -192,12 +260,7 @@ class IndexHolder:
 
     def _write(self, current: Index, documents: dict[str, Document], api: set[str]) -> Index:
         """A new version holding `documents`, built on `current` and written to disk."""
-        built = build_index(
-            list(documents.values()), current.settings, self._searcher.encoder, previous=current
-        )
-        manifest = replace(built.manifest, api_documents=sorted(api & set(documents)))
-        index = replace(built, manifest=manifest)
-        return replace(index, path=write_index(self.root, index))
+        return commit(self.root, current, documents, api, self._searcher.encoder)
 
     def _swap(self, searcher: Searcher) -> None:
         self._searcher = searcher

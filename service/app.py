@@ -31,6 +31,7 @@ from service.openai_chat import router as openai_router
 from service.page import install_page
 from service.routes import router
 from service.settings import Settings, load_settings
+from service.speakers import router as speakers_router
 from service.telemetry import REQUEST_ID_HEADER, Metrics, RequestTelemetry
 from service.tools import router as tools_router
 from service.writes import router as write_router
@@ -134,6 +135,7 @@ def create_app(
     install_error_handlers(app)
     install_docs(app)
     app.include_router(router)
+    app.include_router(speakers_router)
     app.include_router(chat_router)
     app.include_router(tools_router)
     app.include_router(openai_router)

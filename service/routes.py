@@ -14,6 +14,7 @@ from service.deps import SearcherDep, SettingsDep, current_searcher, write_acces
 from service.errors import ApiError, error_response
 from service.extraction import ClientGone, ExtractGate
 from service.limits import check_k, check_question, resolve_mode
+from service.pages import offset_page, page
 from service.responses import search_json
 from service.schemas import (
     MAX_QUESTION_CHARS,
@@ -29,6 +30,7 @@ from service.schemas import (
     PassageOut,
     Question,
     QuoteOut,
+    QuotePageOut,
     QuotesOut,
     ReadyOut,
     SearchRequest,
@@ -40,6 +42,7 @@ from service.schemas import (
 )
 from service.wiring import store_location
 
+CURSOR_HELP = "The next_cursor of the previous page; omit for the first page"
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 404, 413, 422, 429, 503)
 }
@@ -133,6 +136,7 @@ def quote_out(quote: Quote, passage_id: str | None, score: float | None) -> Quot
             name=quote.speaker.name,
             title=quote.speaker.title,
             organization=quote.speaker.organization,
+            id=quote.speaker.id or None,
         ),
         score=score,
     )
@@ -171,25 +175,43 @@ def search_get(
     return JSONBytes(search_json(result, searcher))
 
 
-@router.get("/v1/quotes", response_model=QuotesOut, tags=["quotes"], operation_id="list_quotes")
+@router.get("/v1/quotes", response_model=QuotePageOut, tags=["quotes"], operation_id="list_quotes")
 def list_quotes(
     searcher: SearcherDep,
     settings: SettingsDep,
     speaker: Annotated[
         str | None,
-        Query(min_length=1, max_length=200, description="Name, title or organisation contains"),
+        Query(
+            min_length=1,
+            max_length=200,
+            description="A speaker id or a name the speaker directory knows (every variant "
+            "of that person); else name, title or organisation contains",
+        ),
     ] = None,
     doc_id: Annotated[str | None, Query(min_length=1, max_length=512)] = None,
     q: Annotated[Question | None, Query(description="Rank the quotes by relevance to this")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> QuotesOut:
-    """Stored quotes, filtered; with `q`, best first by relevance (else document order)."""
+    cursor: Annotated[str | None, Query(max_length=2000, description=CURSOR_HELP)] = None,
+) -> QuotePageOut:
+    """Stored quotes, filtered, a page at a time; with `q`, best first by relevance (else
+    in document order)."""
     if q is not None:
         check_question(q, settings, field="q")
-    found = searcher.find_quotes(q=q, speaker=speaker, doc_id=doc_id, limit=limit)
-    return QuotesOut(
-        quotes=[quote_out(s.quote, s.passage_id, s.score if q else None) for s in found]
+    found = searcher.find_quotes(q=q, speaker=speaker, doc_id=doc_id, limit=len(searcher.quotes))
+    if q is not None:
+        chosen, next_cursor = offset_page(found, "quotes-ranked", limit, cursor)
+    else:
+        found.sort(key=lambda s: quote_key(s.quote))
+        chosen, next_cursor = page(found, "quotes", lambda s: quote_key(s.quote), limit, cursor)
+    return QuotePageOut(
+        quotes=[quote_out(s.quote, s.passage_id, s.score if q else None) for s in chosen],
+        next_cursor=next_cursor,
     )
+
+
+def quote_key(quote: Quote) -> list[Any]:
+    """Document order: the sort key of quote listings and their cursors."""
+    return [quote.doc_id, quote.start, quote.end, quote.id]
 
 
 @router.post(
@@ -213,12 +235,21 @@ async def extract(body: ExtractIn, request: Request) -> QuotesOut:
     tags=["documents"],
     operation_id="list_documents",
 )
-def list_documents(searcher: SearcherDep) -> DocumentListOut:
-    """Every indexed document, without its text."""
+def list_documents(
+    searcher: SearcherDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Documents per page")] = 100,
+    cursor: Annotated[str | None, Query(max_length=2000, description=CURSOR_HELP)] = None,
+) -> DocumentListOut:
+    """The indexed documents without their text, by id, a page at a time."""
+    ordered = sorted(searcher.index.documents.values(), key=lambda d: d.id)
+    chosen, next_cursor = page(ordered, "documents", lambda d: [d.id], limit, cursor)
+    wanted = {d.id for d in chosen}
     counts: dict[str, int] = {}
     for passage in searcher.index.passages:
-        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+        if passage.doc_id in wanted:
+            counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
     return DocumentListOut(
+        next_cursor=next_cursor,
         documents=[
             DocumentSummaryOut(
                 id=d.id,
@@ -228,8 +259,8 @@ def list_documents(searcher: SearcherDep) -> DocumentListOut:
                 published=d.published,
                 passages=counts.get(d.id, 0),
             )
-            for d in searcher.index.documents.values()
-        ]
+            for d in chosen
+        ],
     )
 
 

@@ -9,8 +9,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     Strict,
     WithJsonSchema,
+    model_serializer,
     model_validator,
 )
 
@@ -140,6 +142,23 @@ class DocumentIn(BaseModel):
     published: Metadata = ""
 
 
+class BatchItemOut(BaseModel):
+    id: str
+    status: str = Field(description="created, replaced or unchanged")
+
+
+class BatchWriteOut(BaseModel):
+    """What a batch write did: one index version for all its documents."""
+
+    index_id: str = Field(description="The index version now serving")
+    documents: int
+    passages: int
+    created: int
+    replaced: int
+    unchanged: int
+    results: list[BatchItemOut] = Field(description="One per posted document, in order")
+
+
 class DocumentWriteOut(BaseModel):
     """What a write did, and the index version now serving."""
 
@@ -193,6 +212,12 @@ class QuotesOut(BaseModel):
     quotes: list[QuoteOut]
 
 
+class QuotePageOut(QuotesOut):
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+
 class ExtractIn(BaseModel):
     """Any article text; its quotes are extracted and returned, nothing is stored."""
 
@@ -223,6 +248,9 @@ class DocumentSummaryOut(BaseModel):
 
 class DocumentListOut(BaseModel):
     documents: list[DocumentSummaryOut]
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page"
+    )
 
 
 class StoredPassageOut(BaseModel):
@@ -354,6 +382,49 @@ class SpeakerOut(BaseModel):
     name: str
     title: str = ""
     organization: str = ""
+    id: str | None = Field(
+        None, description="The speaker directory's id (GET /v1/speakers/{id}); absent if unlinked"
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_missing_id(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        row: dict[str, Any] = handler(self)
+        if row.get("id") is None:
+            row.pop("id", None)
+        return row
+
+
+class SpeakerFields(BaseModel):
+    """A person or organisation quoted across the archive (the DESIGN.md Speaker shape)."""
+
+    id: str
+    name: str = Field(description="The most frequent form of the name")
+    kind: str = Field(description="person or organization")
+    names: list[str] = Field(description="Every name variant quotes carry, most frequent first")
+    titles: list[str] = Field(description="Titles seen, most frequent first (at most 20)")
+    organizations: list[str] = Field(description="Organisations seen, most frequent first")
+    documents: int = Field(description="How many articles quote this speaker")
+
+
+class SpeakerEntryOut(SpeakerFields):
+    quotes: int = Field(description="How many quotes are linked to this speaker")
+
+
+class SpeakersOut(BaseModel):
+    speakers: list[SpeakerEntryOut] = Field(description="Most quoted first")
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+
+class SpeakerDetailOut(SpeakerFields):
+    """One speaker with its linked quotes (a page of them, in document order)."""
+
+    quotes: list[QuoteOut]
+    quote_count: int = Field(description="How many quotes are linked to this speaker")
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page of quotes; null on the last"
+    )
 
 
 class QuoteOut(BaseModel):

@@ -133,6 +133,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest body for POST /v1/documents and /v1/extract, in bytes",
     )
+    max_batch_documents: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Most documents one POST /v1/documents batch may carry (a JSON array or "
+        "NDJSON); its body is limited by max_document_bytes",
+    )
     max_messages: int = Field(
         50, ge=1, le=10_000, description="Most messages one /v1/context request may carry"
     )

@@ -1,22 +1,35 @@
-"""Write routes: add, replace or delete an article; the index is updated atomically."""
+"""Write routes: add, replace or delete articles; the index is updated atomically.
+
+POST /v1/documents takes one article (a JSON object) or a batch (a JSON array, or NDJSON
+with `Content-Type: application/x-ndjson`). A batch is all or nothing: every document is
+validated first, and one bad document refuses the whole batch (422, one detail per
+problem with its position) before anything is written; a valid batch becomes ONE new
+index version. Sending a batch again is cheap: documents whose content did not change
+are reported `unchanged` and not embedded again.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import TypeAdapter, ValidationError
 
-from index.documents import DocumentError, make_document
+from index.documents import Document, DocumentError, make_document
 from index.updates import Change, LastDocument, UnknownDocument
-from service.deps import HolderDep, WriterDep
+from service.deps import HolderDep, SettingsDep, WriterDep
 from service.errors import ApiError
-from service.schemas import DocumentIn, DocumentWriteOut, ErrorOut
+from service.schemas import BatchItemOut, BatchWriteOut, DocumentIn, DocumentWriteOut, ErrorOut
 
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422, 429, 503, 507)
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503, 507)
 }
+NDJSON = "application/x-ndjson"
 
 router = APIRouter(responses=WRITE_ERRORS, tags=["documents"])
+
+_ONE = TypeAdapter(DocumentIn)
 
 
 def _out(change: Change) -> DocumentWriteOut:
@@ -30,22 +43,54 @@ def _out(change: Change) -> DocumentWriteOut:
     )
 
 
-@router.post(
-    "/v1/documents",
-    response_model=DocumentWriteOut,
-    status_code=201,
-    responses={200: {"model": DocumentWriteOut, "description": "Replaced or unchanged"}},
-    operation_id="put_document",
-)
-def put_document(
-    body: DocumentIn, holder: HolderDep, _: WriterDep, response: Response
-) -> DocumentWriteOut:
-    """Add an article, or replace the one with the same id (201 created, 200 replaced).
-
-    Only the changed article is embedded; the answer comes after the new index version is
-    on disk and serving.
-    """
+async def _body(request: Request) -> tuple[Any, bool]:
+    """The parsed body and whether it is a batch (an array or NDJSON); 400 when unreadable."""
+    raw = await request.body()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
+        text = raw.decode("utf-8")
+        if media == NDJSON:
+            return [_ndjson_line(n, line) for n, line in _lines(text)], True
+        if media not in ("", "application/json") and not media.endswith("+json"):
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                f"Send application/json (one document or an array) or {NDJSON}, not {media}.",
+            )
+        parsed = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(
+            400,
+            "bad_request",
+            "The request body could not be read: send UTF-8 encoded JSON.",
+            [{"field": "body", "message": str(exc)}],
+        ) from None
+    return parsed, isinstance(parsed, list)
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    return [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+def _ndjson_line(number: int, line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400,
+            "bad_request",
+            f"Line {number} of the NDJSON body is not valid JSON ({exc.msg}).",
+            [{"field": f"line {number}", "message": exc.msg}],
+        ) from None
+
+
+BodyDep = Annotated[tuple[Any, bool], Depends(_body)]
+
+
+def _document(item: Any, where: str) -> tuple[Document | None, list[dict[str, Any]]]:
+    """The document an item describes, or the problems with it (fields prefixed by `where`)."""
+    try:
+        body = _ONE.validate_python(item)
         document = make_document(
             body.id,
             body.text,
@@ -54,17 +99,134 @@ def put_document(
             url=body.url,
             published=body.published,
         )
+    except ValidationError as exc:
+        return None, [
+            {
+                "field": ".".join(filter(None, (where, *map(str, error["loc"])))) or "body",
+                "message": error["msg"],
+            }
+            for error in exc.errors()
+        ]
     except DocumentError as exc:
+        return None, [{"field": ".".join(filter(None, (where, "text"))), "message": str(exc)}]
+    return document, []
+
+
+def _invalid(details: list[dict[str, Any]], batch: bool) -> ApiError:
+    first = details[0]
+    more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""
+    refused = " Nothing was written: a batch is all or nothing." if batch else ""
+    return ApiError(
+        422,
+        "invalid_request",
+        f"Invalid '{first['field']}': {first['message']}{more}.{refused}",
+        details,
+    )
+
+
+def _batch(items: list[Any], limit: int) -> list[Document]:
+    if not items:
+        raise ApiError(422, "invalid_request", "The batch is empty: send at least one document.")
+    if len(items) > limit:
         raise ApiError(
             422,
-            "invalid_request",
-            f"Invalid 'text': {exc}.",
-            [{"field": "text", "message": str(exc)}],
-        ) from exc
+            "batch_too_large",
+            f"A batch holds at most {limit} documents (SAYSO_MAX_BATCH_DOCUMENTS), "
+            f"got {len(items)}; split it.",
+            [{"field": "body", "message": f"at most {limit} documents"}],
+        )
+    documents: list[Document] = []
+    details: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for n, item in enumerate(items):
+        document, problems = _document(item, str(n))
+        details += problems
+        if document is None:
+            continue
+        if document.id in seen:
+            details.append(
+                {
+                    "field": f"{n}.id",
+                    "message": f"id {document.id!r} is also item {seen[document.id]}",
+                }
+            )
+        seen.setdefault(document.id, n)
+        documents.append(document)
+    if details:
+        raise _invalid(details, batch=True)
+    return documents
+
+
+def _upsert(document: Document, holder: HolderDep, response: Response) -> DocumentWriteOut:
     change = holder.upsert(document)
     if change.kind != "created":
         response.status_code = 200
     return _out(change)
+
+
+def put_document(
+    body: DocumentIn, holder: HolderDep, _: WriterDep, response: Response
+) -> DocumentWriteOut:
+    """One validated article (the MCP write tool's path): created (201) or replaced (200)."""
+    document, problems = _document(body.model_dump(), "")
+    if document is None:
+        raise _invalid(problems, batch=False)
+    return _upsert(document, holder, response)
+
+
+_BODY_DOC = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/DocumentIn"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/DocumentIn"}},
+                ]
+            }
+        },
+        NDJSON: {"schema": {"type": "string", "description": "One DocumentIn per line"}},
+    },
+}
+
+
+@router.post(
+    "/v1/documents",
+    response_model=DocumentWriteOut | BatchWriteOut,
+    status_code=201,
+    responses={200: {"model": DocumentWriteOut | BatchWriteOut, "description": "Not created"}},
+    openapi_extra={"requestBody": _BODY_DOC},
+    operation_id="put_document",
+)
+def put_documents(
+    body: BodyDep, holder: HolderDep, _: WriterDep, settings: SettingsDep, response: Response
+) -> DocumentWriteOut | BatchWriteOut:
+    """Add an article, or replace the one with the same id (201 created, 200 replaced or
+    unchanged); or a batch of them (a JSON array or NDJSON; 200) as one index version.
+
+    A batch is all or nothing: one invalid document refuses it whole (422, a detail per
+    problem, `field` starting with the item's position). Only changed articles are
+    embedded; the answer comes after the new index version is on disk and serving.
+    """
+    parsed, is_batch = body
+    if not is_batch:
+        document, problems = _document(parsed, "")
+        if document is None:
+            raise _invalid(problems, batch=False)
+        return _upsert(document, holder, response)
+    written = holder.write(_batch(parsed, settings.max_batch_documents))
+    response.status_code = 200
+    kinds = [kind for _, kind in written.results]
+    manifest = written.index.manifest
+    return BatchWriteOut(
+        index_id=manifest.index_id,
+        documents=manifest.documents,
+        passages=manifest.passages,
+        created=kinds.count("created"),
+        replaced=kinds.count("replaced"),
+        unchanged=kinds.count("unchanged"),
+        results=[BatchItemOut(id=doc_id, status=kind) for doc_id, kind in written.results],
+    )
 
 
 @router.delete(

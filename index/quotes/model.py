@@ -13,14 +13,20 @@ RULES_VERSION = 6
 
 @dataclass(frozen=True)
 class Speaker:
-    """Who is quoted: full `name`, the whole descriptor as `title`, and its organisation."""
+    """Who is quoted: full `name`, the whole descriptor as `title`, and its organisation.
+
+    `id` is the speaker directory's id for the person (index.quotes.directory), set when
+    the quote is indexed and linked; "" otherwise (and always for fresh extractions).
+    """
 
     name: str
     title: str = ""
     organization: str = ""
+    id: str = ""
 
     def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "title": self.title, "organization": self.organization}
+        row = {"name": self.name, "title": self.title, "organization": self.organization}
+        return row | ({"id": self.id} if self.id else {})
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> Speaker:
@@ -28,6 +34,7 @@ class Speaker:
             name=str(row["name"]),
             title=str(row.get("title", "") or ""),
             organization=str(row.get("organization", "") or ""),
+            id=str(row.get("id", "") or ""),
         )
 
 

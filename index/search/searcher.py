@@ -32,6 +32,8 @@ from index.search.modes import (
 from index.search.quotes import (
     QuoteScorer,
     ScoredQuote,
+    SpeakerChoice,
+    choose_speaker,
     named_speakers,
     rank_quotes,
     speaker_filter,
@@ -112,7 +114,7 @@ class Searcher:
         self.quotes = {q.id: q for q in index.quotes}
         self._quote_scorer = QuoteScorer(index) if index.quotes else None
         self._speaker_tokens = speaker_tokens(
-            (q.speaker for q in index.quotes), index.lexical.tokenize
+            (q.speaker for q in index.quotes), index.lexical.tokenize, index.speakers
         )
         self.second = second
         self._second_vectors = second.vectors(index) if second is not None else None
@@ -226,7 +228,8 @@ class Searcher:
     ) -> SearchResult:
         """The k passages that best answer `question`, best first (rank 1 first), by the plan
         of `mode` (a registered name, or a Plan). `doc_ids` and `speaker` (a quoted
-        person's full name) restrict what is searched."""
+        person's name or directory id, see index.search.quotes.choose_speaker) restrict
+        what is searched."""
         plan = mode if isinstance(mode, Plan) else get_plan(mode)
         if not self._can_run(plan):
             raise ValueError(
@@ -234,11 +237,11 @@ class Searcher:
             )
         started = time.perf_counter()
         timings: dict[str, float] = {}
+        chosen = None
         if speaker is not None:
-            names = speaker_filter(speaker, (q.speaker for q in self.quotes.values()))
-            if not names:
+            chosen = choose_speaker(speaker, self.index.speakers, self.quotes.values())
+            if chosen is None:
                 return SearchResult(question=question, mode=plan.name, hits=[], timings_ms=timings)
-            speaker = names[0]
         late_query = None
         if plan.needs_late_model and self.late is not None and self._late_pool is not None:
             late_query = self._late_pool.submit(self.late.encoder.encode_query, question)
@@ -259,11 +262,12 @@ class Searcher:
             fuse=get_fuser(plan.fusion or self.fusion),
             weights=plan.weights or self.weights,
             doc_ids=None if doc_ids is None else tuple(doc_ids),
-            speaker=speaker,
+            speaker=None if chosen is None else chosen.names[0],
             unit_weight=self.unit_weight,
+            speakers=() if chosen is None else chosen.names[1:],
         )
         if second_query is not None:
-            store_query = self._second_query(store_query, second_query, plan)
+            store_query = self._second_query(store_query, second_query, plan, chosen)
         elif plan.feedback is not None and query is not None:
             moved = self._feedback(store_query, query, plan.feedback)
             store_query = replace(store_query, vector=moved)
@@ -272,7 +276,7 @@ class Searcher:
         stored = [
             hit
             for hit in self.store.search(store_query)
-            if hit.passage.doc_id in self.index.documents
+            if hit.passage.doc_id in self.index.documents and self._quoting(hit, chosen)
         ]
         timings["search"] = _ms(mark)
         if second_query is not None:
@@ -296,7 +300,7 @@ class Searcher:
         ]
         timings["highlight"] = _ms(mark)
         mark = time.perf_counter()
-        quotes = self._ranked_quotes(question, query, hits, speaker)
+        quotes = self._ranked_quotes(question, query, hits, chosen)
         timings["quotes"] = _ms(mark)
         timings["total"] = _ms(started)
         # Lexical mode has no question vector: no answerability (None) rather than a guess.
@@ -318,13 +322,17 @@ class Searcher:
         return first, pending.result()[0]
 
     def _second_query(
-        self, store_query: StoreQuery, second_query: np.ndarray, plan: Plan
+        self,
+        store_query: StoreQuery,
+        second_query: np.ndarray,
+        plan: Plan,
+        chosen: SpeakerChoice | None = None,
     ) -> StoreQuery:
         """`store_query` with the second model's own ranking added as a third retriever,
         after feedback on both question vectors when the plan has feedback."""
         first_query = store_query.vector
         assert self._second_vectors is not None and first_query is not None
-        rows = self._allowed_rows(store_query.doc_ids, store_query.speaker)
+        rows = self._allowed_rows(store_query.doc_ids, chosen)
         store_query = replace(
             store_query,
             extra=(second_ranking(self._second_vectors, second_query, store_query.depth, rows),),
@@ -354,8 +362,16 @@ class Searcher:
             for h, c in zip(stored, cosines, strict=True)
         ]
 
+    def _quoting(self, hit: StoredHit, chosen: SpeakerChoice | None) -> bool:
+        """Whether the hit quotes the chosen speaker (stores filter on names, which an
+        unlinked namesake can share)."""
+        if chosen is None:
+            return True
+        quotes = (self.quotes.get(str(row["id"])) for row in hit.quotes)
+        return any(q is not None and chosen.holds(q) for q in quotes)
+
     def _allowed_rows(
-        self, doc_ids: Collection[str] | None, speaker: str | None
+        self, doc_ids: Collection[str] | None, speaker: SpeakerChoice | None
     ) -> np.ndarray | None:
         """Catalogue rows a filtered query may return (None: no filter), as the store filters."""
         if doc_ids is None and speaker is None:
@@ -367,9 +383,7 @@ class Searcher:
             quoted = {
                 self._rows[pid]
                 for qid, pid in self._quote_passage.items()
-                if pid in self._rows
-                and qid in self.quotes
-                and self.quotes[qid].speaker.name == speaker
+                if pid in self._rows and qid in self.quotes and speaker.holds(self.quotes[qid])
             }
             rows = quoted if rows is None else rows & quoted
         return np.array(sorted(rows or ()), dtype=np.int64)
@@ -467,7 +481,11 @@ class Searcher:
         return rocchio(query, self._passage_vectors()[rows], feedback.beta)
 
     def _ranked_quotes(
-        self, question: str, query: np.ndarray | None, hits: list[Hit], speaker: str | None
+        self,
+        question: str,
+        query: np.ndarray | None,
+        hits: list[Hit],
+        speaker: SpeakerChoice | None,
     ) -> list[ScoredQuote]:
         """The quotes in `hits`, ranked; only `speaker`'s when a speaker filter is given."""
         found = [
@@ -477,7 +495,7 @@ class Searcher:
             if qid in self.quotes
         ]
         if speaker is not None:
-            found = [(q, pid) for q, pid in found if q.speaker.name == speaker]
+            found = [(q, pid) for q, pid in found if speaker.holds(q)]
         return self._rank(question, query, found)
 
     def _rank(
@@ -497,12 +515,17 @@ class Searcher:
         doc_id: str | None = None,
         limit: int = 50,
     ) -> list[ScoredQuote]:
-        """Stored quotes filtered by `speaker` (name, title or organisation contains it)
-        and `doc_id`; with `q`, ranked by relevance to it, else in document order."""
+        """Stored quotes filtered by `speaker` (a directory id or a name the directory
+        resolves, else name, title or organisation contains it) and `doc_id`; with `q`,
+        ranked by relevance to it, else in document order."""
         quotes = list(self.quotes.values())
         if speaker is not None:
-            names = set(speaker_filter(speaker, (x.speaker for x in quotes)))
-            quotes = [x for x in quotes if x.speaker.name in names]
+            entry = self.index.speakers.resolve(speaker)
+            if entry is not None:
+                quotes = [x for x in quotes if x.speaker.id == entry.id]
+            else:
+                names = set(speaker_filter(speaker, (x.speaker for x in quotes)))
+                quotes = [x for x in quotes if x.speaker.name in names]
         if doc_id is not None:
             quotes = [x for x in quotes if x.doc_id == doc_id]
         found = [(x, self._quote_passage.get(x.id, "")) for x in quotes]

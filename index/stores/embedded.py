@@ -97,8 +97,9 @@ class EmbeddedStore:
         rows: set[int] | None = None
         if query.doc_ids is not None:
             rows = {r for doc_id in query.doc_ids for r in self._doc_rows.get(doc_id, [])}
-        if query.speaker is not None:
-            quoted = set(self._speaker_rows.get(query.speaker, []))
+        names = query.speaker_names()
+        if names is not None:
+            quoted = {r for name in names for r in self._speaker_rows.get(name, [])}
             rows = quoted if rows is None else rows & quoted
         return None if rows is None else np.array(sorted(rows), dtype=np.int64)
 

@@ -46,7 +46,8 @@ class StoreQuery:
     """A hybrid query. `vector` is None in lexical mode; `lexical` is False in dense mode.
 
     `depth` candidates are taken from each retriever, fused with `fuse`, and the best `k`
-    returned. `doc_ids` and `speaker` restrict the passages searched (None: no filter).
+    returned. `doc_ids` and `speaker` restrict the passages searched (None: no filter);
+    `speakers` are more names of the same speaker (a passage quoting any name passes).
     With `unit_weight` > 0 and unit vectors stored, the dense scores of every candidate
     are mixed with its best unit's (index.retrieval.units). `extra` holds more retrievers'
     candidates (a second dense model's cosines), keyed by passage row in the catalogue's
@@ -66,6 +67,11 @@ class StoreQuery:
     extra: tuple[Mapping[int, float], ...] = ()
     extra_weights: tuple[float, ...] = ()
     unit_weight: float = 0.0
+    speakers: tuple[str, ...] = ()
+
+    def speaker_names(self) -> tuple[str, ...] | None:
+        """Every name the speaker filter accepts (None: no filter)."""
+        return None if self.speaker is None else (self.speaker, *self.speakers)
 
 
 @dataclass(frozen=True)

@@ -358,8 +358,9 @@ class QdrantStore:
         must: list[Any] = []
         if query.doc_ids is not None:
             must.append(qm.FieldCondition(key="doc_id", match=qm.MatchAny(any=list(query.doc_ids))))
-        if query.speaker is not None:
-            must.append(qm.FieldCondition(key="speakers", match=qm.MatchValue(value=query.speaker)))
+        names = query.speaker_names()
+        if names is not None:
+            must.append(qm.FieldCondition(key="speakers", match=qm.MatchAny(any=list(names))))
         return qm.Filter(must=must) if must else None
 
     def _sparse_query(self, text: str) -> qm.SparseVector | None:
