@@ -188,6 +188,76 @@ def _file_quotes(path: Path) -> list[Any]:
     return extract_quotes(document.text, doc_id=document.id)
 
 
+UrlOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--url",
+        help="A running sayso server (e.g. http://127.0.0.1:8000) instead of the local "
+        "index; sends SAYSO_API_KEY as a Bearer token",
+    ),
+]
+
+
+@app.command()
+def add(
+    files: Annotated[
+        list[Path], typer.Argument(help="Article files: .txt, .md (one each), .jsonl (one a line)")
+    ],
+    url: UrlOpt = None,
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Add articles, or replace those with the same ids, as one new index version.
+
+    Locally the index directory is updated atomically (a server on it adopts the new
+    version on its next request); the articles are kept by later `sayso build`s like
+    those added over HTTP. With --url they are sent to the server as one batch.
+    """
+    from service.cli import archive
+
+    with user_errors():
+        documents, origins = archive.read_files(files)
+        settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
+        if url is not None:
+            body = archive.post_documents(url, settings.api_key, documents, origins)
+            results = [(row["id"], row["status"]) for row in body["results"]]
+            archive.report(results, body["index_id"], body["documents"])
+            return
+        batch = archive.apply_locally(settings, upserts=documents)
+        manifest = batch.index.manifest
+        archive.report(batch.results, manifest.index_id, manifest.documents)
+
+
+@app.command()
+def rm(
+    ids: Annotated[list[str], typer.Argument(help="Document ids to remove")],
+    url: UrlOpt = None,
+    seeds: SeedsOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Remove articles: locally as one new index version, or from a server (--url).
+
+    A removed seed article comes back with the next `sayso build` unless its file is
+    deleted too.
+    """
+    from service.cli import archive
+
+    with user_errors():
+        settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
+        if url is not None:
+            body: dict[str, Any] = {}
+            for doc_id in ids:
+                body = archive.delete_document(url, settings.api_key, doc_id)
+                typer.echo(f"{body['status']:<10} {doc_id}")
+            typer.echo(f"index {body['index_id']}: {body['documents']} document(s)", err=True)
+            return
+        batch = archive.apply_locally(settings, deletes=ids)
+        manifest = batch.index.manifest
+        archive.report(batch.results, manifest.index_id, manifest.documents)
+
+
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="[env: SAYSO_HOST]")] = None,
