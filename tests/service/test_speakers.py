@@ -200,7 +200,7 @@ def test_an_index_without_a_directory_file_rebuilds_it(
     shutil.copytree(speaker_index.path.parent.parent, root)
     for version in (root / "versions").iterdir():
         (version / FILE_NAME).unlink()
-        rows = [json.loads(line) for line in (version / "quotes.jsonl").open()]
+        rows = [json.loads(line) for line in (version / "quotes.jsonl").read_text().splitlines()]
         for row in rows:
             row["speaker"].pop("id", None)  # as written before the directory existed
         (version / "quotes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

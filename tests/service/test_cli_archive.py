@@ -21,7 +21,7 @@ from service import cli
 from tests.conftest import FAKE_MODEL, SEED_ID
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[1]  # this checkout: the server runs its code
+ROOT = Path(__file__).resolve().parents[2]  # this checkout: the server runs its code
 
 
 def free_port() -> int:
