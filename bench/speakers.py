@@ -4,7 +4,8 @@ Usage: python bench/speakers.py [--index var/speakers-bench/index] [--split dev]
 
 The index holds every PolNeAR train and dev article plus the seed article (build it with
 `sayso build --seeds DIR --index DIR`, DIR holding the 925 files; the default encoder).
-For every person named as the source of a gold direct quote in the split (a surname alone
+The question names the full name, or (second row) the surname alone ("What did Trump
+say?"). For every person named as the source of a gold direct quote in the split (a surname alone
 is completed with the article's most frequent "First Surname"), the question "What did <name> say?" is asked in hybrid mode with `k` passages.
 Reported, with the speaker directory and without it (quotes unlinked: names compared as
 strings, as before the directory):
@@ -79,6 +80,7 @@ def measure(
     people: dict[str, list[tuple[str, int, int]]],
     k: int,
     polnear: Path,
+    surname: bool = False,
 ) -> dict[str, float]:
     shift = {}  # a document's text is the file's, stripped: offsets shift by its start
     for doc_id, doc in index.documents.items():
@@ -87,7 +89,8 @@ def measure(
             shift[doc_id] = path.read_text(encoding="utf-8").find(doc.text)
     hits_at_1 = shares = 0.0
     for name, golds in sorted(people.items()):
-        result = searcher.search(f"What did {name} say?", k=k, mode="hybrid")  # type: ignore[attr-defined]
+        asked = name.split()[-1] if surname else name
+        result = searcher.search(f"What did {asked} say?", k=k, mode="hybrid")  # type: ignore[attr-defined]
         quotes = [s.quote for s in result.quotes]
         if quotes and speaker_matches(quotes[0].speaker.name, name):
             hits_at_1 += 1
@@ -125,8 +128,10 @@ def main() -> int:
     people = gold_people(polnear, args.split)
     for variant, chosen in (("directory", index), ("names only", unlinked(index))):
         searcher = wiring.searcher(chosen, encoder, settings)
-        row = {"variant": variant, "split": args.split, "k": args.k}
-        print(json.dumps(row | measure(chosen, searcher, people, args.k, polnear)))
+        for question in ("full name", "surname"):
+            row = {"variant": variant, "question": question, "split": args.split, "k": args.k}
+            scores = measure(chosen, searcher, people, args.k, polnear, question == "surname")
+            print(json.dumps(row | scores))
     return 0
 
 
