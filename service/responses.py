@@ -98,9 +98,5 @@ def _quote_fields(quote: Quote) -> dict[str, Any]:
         "start": quote.start,
         "end": quote.end,
         "cue": quote.cue,
-        "speaker": {
-            "name": quote.speaker.name,
-            "title": quote.speaker.title,
-            "organization": quote.speaker.organization,
-        },
+        "speaker": quote.speaker.to_json(),  # with "id" when the directory links it
     }
