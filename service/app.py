@@ -34,6 +34,7 @@ from service.settings import Settings, load_settings
 from service.speakers import router as speakers_router
 from service.telemetry import REQUEST_ID_HEADER, Metrics, RequestTelemetry
 from service.tools import router as tools_router
+from service.writes import install_document_schemas
 from service.writes import router as write_router
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ def create_app(
     )
     install_error_handlers(app)
     install_docs(app)
+    install_document_schemas(app)
     app.include_router(router)
     app.include_router(speakers_router)
     app.include_router(chat_router)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from pydantic import TypeAdapter, ValidationError
 
 from index.documents import Document, DocumentError, make_document
@@ -246,3 +246,22 @@ def delete_document(doc_id: str, holder: HolderDep, _: WriterDep) -> DocumentWri
             "last_document",
             f"Document {doc_id!r} is the only one; add another before deleting it.",
         ) from None
+
+
+def install_document_schemas(app: FastAPI) -> None:
+    """Put DocumentIn into the OpenAPI components: POST /v1/documents reads its body itself
+    (one object, an array or NDJSON), so FastAPI does not add the model it refers to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.setdefault(
+                "DocumentIn",
+                DocumentIn.model_json_schema(ref_template="#/components/schemas/{model}"),
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
