@@ -220,7 +220,7 @@ def add(
         documents, origins = archive.read_files(files)
         settings = settings_from(seeds_dir=seeds, index_dir=index, model=model)
         if url is not None:
-            body = archive.post_documents(url, settings.api_key, documents, origins)
+            body = archive.post_documents(url, _key(settings), documents, origins)
             results = [(row["id"], row["status"]) for row in body["results"]]
             archive.report(results, body["index_id"], body["documents"])
             return
@@ -249,13 +249,19 @@ def rm(
         if url is not None:
             body: dict[str, Any] = {}
             for doc_id in ids:
-                body = archive.delete_document(url, settings.api_key, doc_id)
+                body = archive.delete_document(url, _key(settings), doc_id)
                 typer.echo(f"{body['status']:<10} {doc_id}")
             typer.echo(f"index {body['index_id']}: {body['documents']} document(s)", err=True)
             return
         batch = archive.apply_locally(settings, deletes=ids)
         manifest = batch.index.manifest
         archive.report(batch.results, manifest.index_id, manifest.documents)
+
+
+def _key(settings: Any) -> str | None:
+    """SAYSO_API_KEY as plain text, for the Authorization header."""
+    key = settings.api_key
+    return None if key is None else str(key.get_secret_value())
 
 
 @app.command()
