@@ -22,7 +22,8 @@ from tests.conftest import FAKE_MODEL, SEED_ID, FakeEncoder
 def make_client(settings: Settings, encoder: FakeEncoder) -> TestClient:
     documents = load_documents(settings.seeds_dir)
     index = update_index(settings.index_dir, documents, BuildSettings(model=FAKE_MODEL), encoder)
-    return TestClient(create_app(settings, Searcher(index, encoder)))
+    local: dict[str, Any] = {"base_url": "http://127.0.0.1", "client": ("127.0.0.1", 50000)}
+    return TestClient(create_app(settings, Searcher(index, encoder)), **local)
 
 
 def story(n: int, text: str = "") -> dict[str, str]:
