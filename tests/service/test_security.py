@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from index.search import Searcher
 from service.app import create_app
 from service.clients import client_address, is_local
-from service.settings import Settings
+from service.settings import Settings, SettingsError, load_settings
 from tests.conftest import FAKE_MODEL
 
 LOOPBACK = ("127.0.0.1", 50000)
@@ -173,8 +173,8 @@ def test_with_protected_reads_the_page_shell_stays_open(fake_searcher: Searcher)
 
 
 def test_a_bad_fusion_is_refused_naming_the_variable() -> None:
-    with pytest.raises(ValidationError, match=r"fusion.*choose one of: minmax, rrf, zscore"):
-        Settings(fusion="bogus")
+    with pytest.raises(SettingsError, match=r"SAYSO_FUSION: choose one of: minmax, rrf, zscore"):
+        load_settings(fusion="bogus")
 
 
 def test_trusted_proxies_must_be_addresses() -> None:
