@@ -97,7 +97,9 @@ def separate_disks(
         )
         store = QdrantStore(client, collection="sayso", dimension=index.manifest.dimension)
         sync_store(store, index, keep_api=True)
-        apps.append(TestClient(create_app(settings, Searcher(index, encoder, store=store))))
+        apps.append(
+            TestClient(create_app(settings, Searcher(index, encoder, store=store)), **LOCAL)
+        )
     with apps[0] as east, apps[1] as west:
         yield east, west, tmp_path
 
@@ -139,11 +141,11 @@ def test_a_replica_starting_from_the_seeds_keeps_the_others_documents(
     store = QdrantStore(client, collection="sayso", dimension=first.manifest.dimension)
     sync_store(store, first)
     settings = Settings(index_dir=tmp_path / "a", model=FAKE_MODEL, store="qdrant")
-    with TestClient(create_app(settings, Searcher(first, encoder, store=store))) as a:
+    with TestClient(create_app(settings, Searcher(first, encoder, store=store)), **LOCAL) as a:
         assert a.post("/v1/documents", json=STORY).status_code == 201
 
     fresh = update_index(tmp_path / "b", load_documents(seeds_copy), build, encoder)
     assert sync_store(store, fresh, keep_api=True) == (0, 0)
     later = Settings(index_dir=tmp_path / "b", model=FAKE_MODEL, store="qdrant")
-    with TestClient(create_app(later, Searcher(fresh, encoder, store=store))) as b:
+    with TestClient(create_app(later, Searcher(fresh, encoder, store=store)), **LOCAL) as b:
         assert b.get("/v1/documents/harbour-story").status_code == 200
