@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from index.models.colbert import TokenEncoder, maxsim
-from index.search.second import text_key
+from index.search.second import replace_folder, text_key
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +142,7 @@ class LateModel:
 
 
 def _write(directory: Path, model: str, keys: list[str], arrays: list[np.ndarray]) -> None:
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
-    try:
+    def fill(work: Path) -> None:
         offsets = np.cumsum([0] + [len(a) for a in arrays]).astype(np.int64)
         dim = int(arrays[0].shape[1]) if arrays else 0
         tokens = np.vstack(arrays) if arrays else np.zeros((0, dim), np.float16)
@@ -156,13 +151,5 @@ def _write(directory: Path, model: str, keys: list[str], arrays: list[np.ndarray
         (work / "keys.json").write_text(json.dumps(keys))
         info = {"model": model, "version": CACHE_VERSION, "dimension": dim}
         (work / "info.json").write_text(json.dumps(info, indent=2) + "\n")
-        old = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-old-"))
-        try:
-            if directory.exists():
-                os.replace(directory, old / "cache")
-            os.replace(work, directory)
-        except OSError as exc:  # another process swapping the same cache: its copy is as good
-            log.warning("could not update the late-interaction cache %s: %s", directory, exc)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+
+    replace_folder(directory, fill, "late-interaction cache")

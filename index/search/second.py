@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,25 +72,35 @@ def _load_cache(directory: Path, model: str) -> dict[str, np.ndarray]:
     return dict(zip(keys, vectors, strict=True))
 
 
-def _write_cache(directory: Path, model: str, keys: list[str], vectors: np.ndarray) -> None:
-    """Replace the cache with these rows: a new folder written, then swapped in by rename."""
+def replace_folder(directory: Path, fill: Callable[[Path], None], what: str) -> None:
+    """Replace `directory` with a new folder that `fill` writes, swapped in by rename, so a
+    reader sees the old cache or the new one, never half of one. `what` names it in logs."""
     directory.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
     try:
-        np.save(work / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        (work / "keys.json").write_text(json.dumps(keys))
-        info = {"model": model, "version": CACHE_VERSION, "dimension": int(vectors.shape[1])}
-        (work / "info.json").write_text(json.dumps(info, indent=2) + "\n")
+        fill(work)
         old = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-old-"))
         try:
             if directory.exists():
                 os.replace(directory, old / "cache")
             os.replace(work, directory)
         except OSError as exc:  # another process swapping the same cache: its copy is as good
-            log.warning("could not update the second-model cache %s: %s", directory, exc)
+            log.warning("could not update the %s %s: %s", what, directory, exc)
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_cache(directory: Path, model: str, keys: list[str], vectors: np.ndarray) -> None:
+    """Replace the cache with these rows."""
+
+    def fill(work: Path) -> None:
+        np.save(work / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+        (work / "keys.json").write_text(json.dumps(keys))
+        info = {"model": model, "version": CACHE_VERSION, "dimension": int(vectors.shape[1])}
+        (work / "info.json").write_text(json.dumps(info, indent=2) + "\n")
+
+    replace_folder(directory, fill, "second-model cache")
 
 
 def passage_vectors(
