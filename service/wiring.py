@@ -150,7 +150,9 @@ def late_model(
     every passage's token vectors are computed now (once; cached by text)."""
     if not settings.late_model:
         return None
-    encoder = load_late_model(settings.late_model, threads=settings.encoder_threads or None)
+    # One thread: the question's encode runs beside the first stage's, one core each
+    # (two threads each oversubscribe a small machine and cost more CPU per question).
+    encoder = load_late_model(settings.late_model, threads=1)
     late = LateModel(settings.late_model, encoder, root or settings.index_dir)
     if index is not None:
         late.warm(embedded_texts(index))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.models.colbert import TokenEncoder, maxsim
+from index.models.colbert import TokenEncoder, maxsims
 from index.search.second import replace_folder, text_key
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,7 @@ class LateModel:
 
     def scores_for(self, query: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """MaxSim of encoded question tokens `query` with each text's cached token vectors."""
-        vectors = self.passage_vectors(texts)
-        return np.array([maxsim(query, v.astype(np.float32)) for v in vectors], dtype=np.float32)
+        return maxsims(query, self.passage_vectors(texts))
 
     def passage_vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Each text's token vectors: from the cache, or encoded now (and cached)."""

@@ -14,6 +14,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 DEFAULT_MODE = "hybrid"
+CASCADE_DEPTH = 3
+"""Passages the cross-encoder of `cascade` reads: ColBERT's top 3 and the fused list's top 3."""
+CASCADE_GATE = 0.2
+"""`cascade` calls the cross-encoder when ColBERT's top two mixed scores differ by less than
+this: the smallest gate reaching the best Hit@1 on the seed dev questions (44% of them
+gated); docs/experiments/retrieval-quality.md."""
 
 
 @dataclass(frozen=True)
@@ -32,18 +38,27 @@ class Reorder:
     their order below. `model` is "second" (a second dense model's cosine, SAYSO_SECOND_MODEL),
     "late-interaction" (ColBERT MaxSim over cached token vectors, SAYSO_LATE_MODEL; None depth
     and weight: the model's own) or "cross-encoder" (SAYSO_RERANKER; None depth and weight:
-    SAYSO_RERANK_DEPTH/_WEIGHT)."""
+    SAYSO_RERANK_DEPTH/_WEIGHT).
+
+    In a cascade (a plan with several stages), a later stage reads the top `depth` of the
+    list the stage before it made together with the first stage's top `depth` wherever they
+    went (so a passage the fused list ranked high is never lost unread), and ranks them by
+    the same mix with the previous stage's score in place of the fused one. `gate`: run
+    only when the previous stage is unsure, that is when its top two scores (a mix in
+    [0, 1]) differ by less than `gate`; None: always."""
 
     model: Literal["second", "late-interaction", "cross-encoder"]
     depth: int | None = None
     weight: float | None = None
+    gate: float | None = None
 
 
 @dataclass(frozen=True)
 class Plan:
     """What one mode runs. `fusion` and `weights` (dense, lexical) None mean the searcher's
     configured ones (SAYSO_FUSION); `second` > 0 adds the second model's own ranking as a
-    third retriever with that weight (needs a store that fuses extra rankings)."""
+    third retriever with that weight (needs a store that fuses extra rankings). `reorder`:
+    the re-ordering stages run on the fused list, in order (empty: none)."""
 
     name: str
     summary: str
@@ -53,19 +68,26 @@ class Plan:
     weights: tuple[float, float] | None = None
     second: float = 0.0
     feedback: Feedback | None = None
-    reorder: Reorder | None = None
+    reorder: tuple[Reorder, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.reorder and self.reorder[0].gate is not None:
+            raise ValueError(f"mode {self.name!r}: only a later stage can be gated")
+
+    def _reads(self, model: str) -> bool:
+        return any(stage.model == model for stage in self.reorder)
 
     @property
     def needs_second_model(self) -> bool:
-        return self.second > 0 or (self.reorder is not None and self.reorder.model == "second")
+        return self.second > 0 or self._reads("second")
 
     @property
     def needs_reranker(self) -> bool:
-        return self.reorder is not None and self.reorder.model == "cross-encoder"
+        return self._reads("cross-encoder")
 
     @property
     def needs_late_model(self) -> bool:
-        return self.reorder is not None and self.reorder.model == "late-interaction"
+        return self._reads("late-interaction")
 
     @property
     def needs(self) -> str | None:
@@ -95,7 +117,7 @@ PLANS = (
     Plan(
         "rescore",
         "hybrid, then its best 10 passages re-ordered with a second dense model",
-        reorder=Reorder("second", depth=10, weight=0.5),
+        reorder=(Reorder("second", depth=10, weight=0.5),),
     ),
     Plan(
         "ensemble",
@@ -107,12 +129,20 @@ PLANS = (
     Plan(
         "late",
         "hybrid, then its best 10 passages re-ordered by ColBERT MaxSim (token vectors cached)",
-        reorder=Reorder("late-interaction"),
+        reorder=(Reorder("late-interaction"),),
+    ),
+    Plan(
+        "cascade",
+        "late, then, when ColBERT is unsure, a cross-encoder re-reads the top 3",
+        reorder=(
+            Reorder("late-interaction"),
+            Reorder("cross-encoder", depth=CASCADE_DEPTH, weight=0.8, gate=CASCADE_GATE),
+        ),
     ),
     Plan(
         "rerank",
         "hybrid, then its best passages re-read by a cross-encoder",
-        reorder=Reorder("cross-encoder"),
+        reorder=(Reorder("cross-encoder"),),
     ),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -184,14 +184,17 @@ class Searcher:
                 "second_weight": plan.second,
                 "feedback_beta": feedback.beta if feedback is not None else 0.0,
             }
-        if plan.reorder is not None and self._can_run(plan):
-            depth, weight = self._reorder_knobs(plan.reorder)
-            stage: dict[str, object] = {"depth": depth, "weight": weight}
-            if plan.reorder.model == "cross-encoder":
-                stage["text"] = RERANK_TEXT
-            if plan.reorder.model == "late-interaction":
-                stage["text"] = "embedded"
-            profile[_stage_name(plan.reorder)] = stage
+        if self._can_run(plan):
+            for step in plan.reorder:
+                depth, weight = self._reorder_knobs(step)
+                stage: dict[str, object] = {"depth": depth, "weight": weight}
+                if step.model == "cross-encoder":
+                    stage["text"] = RERANK_TEXT
+                if step.model == "late-interaction":
+                    stage["text"] = "embedded"
+                if step.gate is not None:
+                    stage["gate"] = step.gate
+                profile[_stage_name(step)] = stage
         return profile
 
     @property
@@ -281,10 +284,14 @@ class Searcher:
         timings["search"] = _ms(mark)
         if second_query is not None:
             stored = self._with_second_scores(stored, second_query)
-        if plan.reorder is not None:
-            mark = time.perf_counter()
-            stored = self._reorder(question, stored, plan.reorder, late_query)[:k]
-            timings[_stage_name(plan.reorder)] = _ms(mark)
+        first = stored
+        for number, step in enumerate(plan.reorder):
+            if not self._sure_enough(stored, step):
+                mark = time.perf_counter()
+                keep = first if number > 0 else []
+                stored = self._reorder(question, stored, step, late_query, keep)
+                timings[_stage_name(step)] = _ms(mark)
+        stored = stored[:k]
         mark = time.perf_counter()
         spans = highlights(stored, query, question, self.index.lexical.tokenize)
         hits = [
@@ -390,7 +397,14 @@ class Searcher:
 
     def _head_depth(self, plan: Plan) -> int:
         """How many first-stage passages a plan re-orders (0: none)."""
-        return 0 if plan.reorder is None else self._reorder_knobs(plan.reorder)[0]
+        return max((self._reorder_knobs(step)[0] for step in plan.reorder), default=0)
+
+    @staticmethod
+    def _sure_enough(stored: list[StoredHit], step: Reorder) -> bool:
+        """A gated stage is skipped when the list's top two scores are `gate` or more apart."""
+        if step.gate is None:
+            return False
+        return len(stored) < 2 or stored[0].score - stored[1].score >= step.gate
 
     def _reorder_knobs(self, stage: Reorder) -> tuple[int, float]:
         """The depth and weight of a re-ordering stage (a cross-encoder's and a late-interaction
@@ -414,12 +428,21 @@ class Searcher:
         stored: list[StoredHit],
         stage: Reorder,
         late_query: Future[np.ndarray] | None = None,
+        keep: Sequence[StoredHit] = (),
     ) -> list[StoredHit]:
-        """The first stage's best passages re-read by the stage's model and re-ordered by a
-        convex mix of both scores (index.search.second.rescore); the model's own score is
-        added to `scores` as "second" (cosine), "late" (MaxSim) or "rerank" (cross-encoder
-        logit). `late_query` is the question's token vectors, when already under way."""
+        """The list's best passages re-read by the stage's model and re-ordered by a convex
+        mix of both scores (index.search.second.rescore); the model's own score is added to
+        `scores` as "second" (cosine), "late" (MaxSim) or "rerank" (cross-encoder logit).
+        `late_query` is the question's token vectors, when already under way. `keep` (a
+        later stage of a cascade: the first stage's list): its best `depth` passages are read
+        too, moved up to the head in the list's order."""
         depth, weight = self._reorder_knobs(stage)
+        if keep:
+            wanted = {h.passage.id for h in [*stored[:depth], *keep[:depth]]}
+            stored = [h for h in stored if h.passage.id in wanted] + [
+                h for h in stored if h.passage.id not in wanted
+            ]
+            depth = sum(h.passage.id in wanted for h in stored)
         head = stored[:depth]
         if stage.model == "second":
             assert self.second is not None and self._second_vectors is not None

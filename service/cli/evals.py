@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -44,9 +45,12 @@ def _split_list(value: str) -> list[str]:
 
 
 def _corpus_index(dataset: Dataset, settings: Settings, root: Path, max_words: int) -> Any:
-    """The index of `dataset.documents` under `root`, built (with a progress bar) unless current."""
+    """The index of `dataset.documents` under `root`, built unless current (with a bar per
+    stage on a terminal, progress lines in the log otherwise)."""
     from index.build import is_current, update_index
     from index.disk import BuildSettings, read_index
+    from service import wiring
+    from service.logs import configure_logging
 
     assert dataset.documents is not None
     build = BuildSettings(
@@ -58,8 +62,17 @@ def _corpus_index(dataset: Dataset, settings: Settings, root: Path, max_words: i
     if is_current(root, dataset.documents, build):
         return read_index(root, model=settings.model), None
     encoder = cli.load_encoder(settings)
-    with cli.progress_bar(f"Embedding {dataset.name}") as update:
-        index = update_index(root, dataset.documents, build, encoder, progress=update)
+    if not sys.stderr.isatty():  # the stages' progress goes to the log
+        configure_logging(settings.log_level)
+    with cli.progress_stages() as stages:
+        index = update_index(
+            root,
+            dataset.documents,
+            build,
+            encoder,
+            stages=stages,
+            workers=wiring.build_workers(settings),
+        )
     typer.echo(f"Indexed {index.manifest.passages} passages into {index.path}", err=True)
     return index, encoder
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.disk import Index
-from index.models.colbert import LATE_MODELS, QUERY_TOKENS, load_late_model, maxsim
+from index.models.colbert import LATE_MODELS, QUERY_TOKENS, load_late_model, maxsim, maxsims
 from index.models.packaged import installed
 from index.search import Searcher
 from index.search.late import LATE_DEPTH, LATE_WEIGHT, LateModel, cache_dir
@@ -38,6 +38,15 @@ def test_maxsim_by_hand() -> None:
     passage = np.array([[0.6, 0.8], [1.0, 0.0], [0.0, -1.0]], dtype=np.float32)
     # token 1: best of 0.6, 1.0, 0.0 = 1.0; token 2: best of 0.8, 0.0, -1.0 = 0.8
     assert maxsim(query, passage) == pytest.approx(1.8)
+
+
+def test_maxsims_scores_each_passage_as_maxsim_does() -> None:
+    rng = np.random.default_rng(7)
+    query = rng.standard_normal((32, 16)).astype(np.float32)
+    passages = [rng.standard_normal((n, 16)).astype(np.float16) for n in (5, 1, 40, 2)]
+    expected = [maxsim(query, p.astype(np.float32)) for p in passages]
+    assert maxsims(query, passages).tolist() == pytest.approx(expected, rel=1e-5)
+    assert maxsims(query, []).shape == (0,)
 
 
 def test_late_mode_needs_its_model() -> None:

@@ -34,7 +34,7 @@ from tests.conftest import FAKE_MODEL, FakeEncoder
 
 SECOND = "second-fake"
 ENSEMBLE = MODES["ensemble"]
-RESCORE = MODES["rescore"].reorder
+RESCORE = MODES["rescore"].reorder[0]
 assert RESCORE is not None
 
 

@@ -1,0 +1,103 @@
+"""Mode `cascade`: ColBERT re-orders the fused head, a cross-encoder re-reads it when unsure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from index.disk import Index
+from index.search import Searcher
+from index.search.late import LateModel
+from index.search.modes import CASCADE_DEPTH, CASCADE_GATE, Plan, Reorder, get_plan
+from index.search.rerank import RerankModel
+from index.search.second import embedded_texts
+from tests.conftest import FakeEncoder
+from tests.index.search.test_late import HashTokens
+from tests.index.search.test_rerank import FakeReranker
+
+QUESTION = "new quality productive forces"
+
+
+class Contrary:
+    """A late-interaction stand-in that ranks the fused list upside down (the fused list's
+    best passage gets the lowest MaxSim): what a cascade must not lose unread."""
+
+    def __init__(self, order: Sequence[str]) -> None:
+        self.rank = {text: i for i, text in enumerate(order)}
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return np.ones((1, 1), dtype=np.float32)
+
+    def encode_passages(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return [np.array([[float(self.rank.get(t, 0))]], dtype=np.float32) for t in texts]
+
+
+def searcher(index: Index, reranker: FakeReranker, late: LateModel | None = None) -> Searcher:
+    return Searcher(
+        index,
+        FakeEncoder(),
+        late=late or LateModel("fake", HashTokens(), None),
+        reranker=RerankModel("fake-cross-encoder", reranker),
+    )
+
+
+def gated(gate: float) -> Plan:
+    plan = get_plan("cascade")
+    late, cross = plan.reorder
+    return replace(plan, reorder=(late, replace(cross, gate=gate)))
+
+
+def test_cascade_needs_both_models_and_gates_only_a_later_stage() -> None:
+    plan = get_plan("cascade")
+    assert plan.needs == "SAYSO_LATE_MODEL and SAYSO_RERANKER"
+    assert [s.model for s in plan.reorder] == ["late-interaction", "cross-encoder"]
+    assert plan.reorder[1].gate == CASCADE_GATE and plan.reorder[1].depth == CASCADE_DEPTH
+    with pytest.raises(ValueError, match="only a later stage"):
+        Plan("bad", "gated first stage", reorder=(Reorder("cross-encoder", gate=0.1),))
+
+
+def test_a_sure_late_stage_skips_the_cross_encoder(fake_index: Index) -> None:
+    reranker = FakeReranker()
+    engine = searcher(fake_index, reranker)
+    late = engine.search(QUESTION, k=5, mode="late")
+    result = engine.search(QUESTION, k=5, mode=gated(0.0))  # never unsure enough
+    assert reranker.calls == []
+    assert "late" in result.timings_ms and "rerank" not in result.timings_ms
+    assert [h.passage.id for h in result.hits] == [h.passage.id for h in late.hits]
+    assert [h.score for h in result.hits] == [h.score for h in late.hits]
+
+
+def test_an_unsure_late_stage_calls_the_cross_encoder_on_both_heads(fake_index: Index) -> None:
+    texts = dict(zip([p.id for p in fake_index.passages], embedded_texts(fake_index), strict=True))
+    plain = searcher(fake_index, FakeReranker())
+    fused = [h.passage.id for h in plain.search(QUESTION, k=10, mode="hybrid").hits]
+    # MaxSim ranks the fused list upside down: the fused top 3 fall out of ColBERT's top 3.
+    contrary = LateModel("contrary", Contrary([texts[i] for i in fused]), None, weight=1.0)
+    reranker = FakeReranker()
+    engine = searcher(fake_index, reranker, late=contrary)
+    late_order = [h.passage.id for h in engine.search(QUESTION, k=10, mode="late").hits]
+    result = engine.search(QUESTION, k=10, mode=gated(2.0))  # always unsure enough
+    (read,) = reranker.calls
+    wanted = set(late_order[:CASCADE_DEPTH]) | set(fused[:CASCADE_DEPTH])
+    assert len(wanted) == 2 * CASCADE_DEPTH
+    assert sorted(read) == sorted(texts[i] for i in wanted)
+    assert "rerank" in result.timings_ms
+    head = result.hits[: len(wanted)]
+    assert {h.passage.id for h in head} == wanted and all("rerank" in h.scores for h in head)
+    assert all("rerank" not in h.scores for h in result.hits[len(wanted) :])
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_cascade_profile_names_both_stages(fake_index: Index) -> None:
+    profile = searcher(fake_index, FakeReranker()).profile("cascade")
+    assert profile["late"] == {"depth": 10, "weight": 0.8, "text": "embedded"}
+    assert profile["rerank"] == {
+        "depth": CASCADE_DEPTH,
+        "weight": 0.8,
+        "text": "embedded",
+        "gate": CASCADE_GATE,
+    }
