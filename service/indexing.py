@@ -124,7 +124,8 @@ def load_searcher(settings: Settings) -> Searcher:
         if not settings.rebuild_on_error:
             raise
         index = open_index(settings, loaded_encoder, repair=True).index
-    return wiring.searcher(index, loaded_encoder, settings)
+    # A server is ready at once; token vectors not warm yet are computed as first read.
+    return wiring.searcher(index, loaded_encoder, settings, warm="background")
 
 
 def _api_documents(index: Index) -> list[Document]:

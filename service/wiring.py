@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from index.disk import BuildSettings, Index
@@ -142,20 +144,30 @@ def open_store(
     return store
 
 
+Warm = Literal["now", "background", "never"]
+"""When the late-interaction model computes every passage's token vectors: now (before the
+searcher is returned), in a background thread (a server: ready at once, a passage not yet
+warm is encoded when first read), or never (only the heads a question reads, as read)."""
+
+
 def late_model(
-    settings: Settings, root: Path | None = None, index: Index | None = None
+    settings: Settings, root: Path | None = None, index: Index | None = None, warm: Warm = "now"
 ) -> LateModel | None:
     """The late-interaction model (loaded now) with its token-vector cache under `root`
     (default: the index directory), or None when SAYSO_LATE_MODEL is empty. With `index`,
-    every passage's token vectors are computed now (once; cached by text)."""
+    every passage's token vectors are computed as `warm` says (once; cached by text)."""
     if not settings.late_model:
         return None
     # One thread: the question's encode runs beside the first stage's, one core each
     # (two threads each oversubscribe a small machine and cost more CPU per question).
     encoder = load_late_model(settings.late_model, threads=1)
     late = LateModel(settings.late_model, encoder, root or settings.index_dir)
-    if index is not None:
-        late.warm(embedded_texts(index))
+    if index is not None and warm != "never":
+        texts = embedded_texts(index)
+        if warm == "now":
+            late.warm(texts)
+        else:
+            threading.Thread(target=late.warm, args=(texts,), name="late-warm", daemon=True).start()
     return late
 
 
@@ -166,13 +178,13 @@ def searcher(
     *,
     sync: bool = False,
     root: Path | None = None,
-    warm: bool = True,
+    warm: Warm = "now",
 ) -> Searcher:
     """A Searcher over `index` with every model and the store `settings` select. `root` is
     the index directory the second model's vectors and the late-interaction model's token
-    vectors are cached under (default: index_dir). `warm` computes every passage's token
-    vectors now; without it they are computed when first read (evaluations of a large
-    corpus read only the head of each ranking)."""
+    vectors are cached under (default: index_dir). `warm`: when every passage's token
+    vectors are computed (see Warm; evaluations of a large corpus read only the head of
+    each ranking, a one-off question only its own)."""
     return Searcher(
         index,
         query_encoder(encoder, settings),
@@ -181,7 +193,7 @@ def searcher(
         second=second_model(settings, root),
         reranker=reranker(settings),
         unit_weight=settings.unit_weight,
-        late=late_model(settings, root, index if warm else None),
+        late=late_model(settings, root, index, warm),
     )
 
 

@@ -106,7 +106,7 @@ def _local(
         settings,
         sync=True,
         root=loaded.path.parent.parent,
-        warm=dataset.documents is None,  # a corpus: token vectors of the heads read only
+        warm="now" if dataset.documents is None else "never",  # a corpus: the heads read
     )
     return LocalRetriever(searcher), passages, fanout
 

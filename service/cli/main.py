@@ -122,9 +122,8 @@ def ask(
         check_mode(settings.mode)
         encoder = load_encoder(settings)
         loaded = ensure_index(settings, encoder)
-        result = wiring.searcher(loaded, encoder, settings, sync=True).search(
-            question, k=k, mode=settings.mode
-        )
+        searcher = wiring.searcher(loaded, encoder, settings, sync=True, warm="never")
+        result = searcher.search(question, k=k, mode=settings.mode)
     rows = result_rows(result, loaded)
     if as_json:
         payload = {"question": question, "mode": result.mode, "passages": rows}
@@ -304,8 +303,11 @@ def serve(
             loaded, built = ensure(settings, pending)
             if settings.workers > 1:
                 wiring.open_store(loaded, settings, sync=True)  # the workers only read it
+                wiring.late_model(settings, index=loaded, warm="now")  # ... and this cache
             else:
-                searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
+                searcher = wiring.searcher(
+                    loaded, pending.get(), settings, sync=True, warm="background"
+                )
     except BaseException:
         if pending is not None:
             pending.settle()  # refused (a damaged index ...): exit 1, not an abort
@@ -350,7 +352,7 @@ def mcp_command(
         configure_logging(settings.log_level)  # to stderr
         pending = PendingEncoder(settings, start=True)
         loaded, _ = ensure(settings, pending)
-        searcher = wiring.searcher(loaded, pending.get(), settings, sync=True)
+        searcher = wiring.searcher(loaded, pending.get(), settings, sync=True, warm="background")
     serve_stdio(settings, searcher)
 
 
