@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,9 +16,11 @@ from index.models.packaged import installed
 from index.search import Searcher
 from index.search.late import LATE_DEPTH, LATE_WEIGHT, LateModel, cache_dir
 from index.search.modes import DEFAULT_MODE, get_plan
-from index.search.second import embedded_texts
+from index.search.second import embedded_texts, text_key
+from service import wiring
 from service.app import create_app
 from service.settings import Settings
+from service.wiring import Warm
 from tests.conftest import FakeEncoder
 from tests.fakes import LATE_MODEL, HashTokens
 
@@ -147,3 +150,17 @@ def test_late_mode_orders_the_same_over_qdrant(fake_index: Index) -> None:
         assert [h.scores["late"] for h in left.hits] == pytest.approx(
             [h.scores["late"] for h in right.hits]
         )
+
+
+@pytest.mark.parametrize("warm", ["now", "background", "never"])
+def test_warm_policies(fake_index: Index, tmp_path: Path, warm: Warm) -> None:
+    settings = Settings(late_model=LATE_MODEL, index_dir=tmp_path)
+    late = wiring.late_model(settings, index=fake_index, warm=warm)
+    assert late is not None
+    texts = embedded_texts(fake_index)
+    for _ in range(200):  # the background thread: at most a few seconds on a loaded machine
+        cached = sum(text_key(t) in late._vectors for t in texts)
+        if warm != "background" or cached == len(texts):
+            break
+        time.sleep(0.05)
+    assert cached == (0 if warm == "never" else len(texts))
