@@ -50,9 +50,10 @@ def metrics_directory() -> Iterator[Path]:
 
 
 def worker_limits(settings: Settings) -> dict[str, Any]:
-    """The connection limits of `sayso serve` (service.server) that survive being handed to
-    worker processes: all but the read timeout, whose protocol class cannot be pickled."""
-    return {key: value for key, value in uvicorn_options(settings).items() if key != "http"}
+    """The connection limits of `sayso serve` (service.server), all of them: the protocol
+    class pickles by reference, and each worker reads SAYSO_READ_TIMEOUT from the
+    environment it inherits."""
+    return uvicorn_options(settings)
 
 
 def run_workers(settings: Settings, flags: Mapping[str, Any]) -> None:
