@@ -17,6 +17,7 @@ from index.search import Searcher
 from index.updates import IndexHolder
 from service.clients import is_local, is_loopback
 from service.errors import ApiError
+from service.listening import listening_sockets
 from service.settings import Settings
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/favicon.ico"})
@@ -164,23 +165,51 @@ def _check_origin(request: Request) -> None:
         )
 
 
+def public_listeners(state: State) -> list[str] | None:
+    """The addresses other than loopback that this process listens on (0.0.0.0, ::, an
+    interface's), looked up once per app, at its first key-less write (service.listening),
+    and kept; None where the system cannot say (not Linux)."""
+    if not hasattr(state, "public_listeners"):
+        found = listening_sockets()
+        public = None if found is None else {s.address for s in found}
+        state.public_listeners = (
+            None
+            if public is None
+            else sorted(address for address in public if not is_loopback(address))
+        )
+    listeners: list[str] | None = state.public_listeners
+    return listeners
+
+
+def _disabled(address: str) -> ApiError:
+    return ApiError(
+        403,
+        "writes_disabled",
+        f"Writes are disabled: the service listens on {address} without an API key; "
+        "set SAYSO_API_KEY (or bind to 127.0.0.1) to allow them.",
+    )
+
+
 def require_writer(request: Request, settings: SettingsDep, _: BearerDep) -> None:
     """Writes need the API key when one is set. Without one, only this machine may write:
     a loopback client on a loopback socket (whichever way the server was started), not
     through a proxy unless it is trusted (SAYSO_TRUSTED_PROXIES), with a Host this server
-    answers to and no other site's Origin."""
+    answers to and no other site's Origin.
+
+    "A loopback socket" means every socket the process listens on: a server bound to
+    0.0.0.0 also takes the network's connections, though a local client reaching it
+    through 127.0.0.1 looks loopback in the request. Where the listening sockets cannot be
+    read (no /proc: not Linux), only the connection's own address is checked."""
     if settings.api_key is not None:
         if settings.allowed_hosts:
             _check_host(request, settings)
         _check_key(request, settings.api_key)
         return
     if not is_loopback(settings.host):
-        raise ApiError(
-            403,
-            "writes_disabled",
-            f"Writes are disabled: the service listens on {settings.host} without an API key; "
-            "set SAYSO_API_KEY (or bind to 127.0.0.1) to allow them.",
-        )
+        raise _disabled(settings.host)
+    public = public_listeners(request.app.state)
+    if public:
+        raise _disabled(public[0])
     if not is_local(request.scope, settings.trusted_proxies):
         raise ApiError(
             403,
@@ -192,12 +221,15 @@ def require_writer(request: Request, settings: SettingsDep, _: BearerDep) -> Non
     _check_origin(request)
 
 
-def write_access(settings: Settings) -> Literal["open", "key", "disabled"]:
+def write_access(
+    settings: Settings, listeners: list[str] | None = None
+) -> Literal["open", "key", "disabled"]:
     """Who may write, as require_writer decides: anyone (loopback, no key), holders of the
-    API key, or nobody (a public address without a key)."""
+    API key, or nobody (a public address without a key: SAYSO_HOST, or one of the
+    `listeners` that public_listeners found)."""
     if settings.api_key is not None:
         return "key"
-    return "open" if is_loopback(settings.host) else "disabled"
+    return "open" if is_loopback(settings.host) and not listeners else "disabled"
 
 
 def require_reader(request: Request, settings: SettingsDep) -> None:

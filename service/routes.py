@@ -10,7 +10,14 @@ from fastapi.responses import Response
 from index.passages import Passage
 from index.quotes.model import Quote
 from index.search import SearchResult
-from service.deps import SearcherDep, SettingsDep, current_searcher, write_access
+from service.clients import is_loopback
+from service.deps import (
+    SearcherDep,
+    SettingsDep,
+    current_searcher,
+    public_listeners,
+    write_access,
+)
 from service.errors import ApiError, error_response
 from service.extraction import ClientGone, ExtractGate
 from service.limits import check_k, check_question, resolve_mode
@@ -40,6 +47,7 @@ from service.schemas import (
     StoredPassageOut,
     StoreOut,
 )
+from service.settings import Settings
 from service.wiring import store_location
 
 CURSOR_HELP = "The next_cursor of the previous page; omit for the first page"
@@ -82,9 +90,16 @@ def readyz(request: Request, settings: SettingsDep) -> Any:
         fusion=searcher.fusion,
         modes=searcher.modes,
         profile=searcher.profile(settings.mode) | {"build": manifest.settings},
-        writes=write_access(settings),
+        writes=write_access(settings, _listeners(request, settings)),
         store=StoreOut(kind=searcher.store.engine, location=store_location(settings)),
     )
+
+
+def _listeners(request: Request, settings: Settings) -> list[str] | None:
+    """The public listeners, looked up only where they decide who may write."""
+    if settings.api_key is not None or not is_loopback(settings.host):
+        return None
+    return public_listeners(request.app.state)
 
 
 def search_response(result: SearchResult, searcher: Any) -> SearchResponse:
