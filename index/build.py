@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +26,7 @@ from index.documents import Document
 from index.models.encoder import Encoder
 from index.passages import Passage, split_passages
 from index.progress import Progress, Stages, only_embedding
-from index.quotes import extract_quotes_batch
+from index.quotes import ExtractionStopped, extract_quotes_batch
 from index.quotes.directory import build_directory
 from index.quotes.links import speaker_contexts
 from index.quotes.model import Quote
@@ -36,9 +36,37 @@ from index.stores.model import DocumentRecord
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Progress", "Stages", "build_index", "embed", "update_index"]
+__all__ = ["BuildStopped", "Progress", "Stages", "build_index", "embed", "update_index"]
 
 EMBED_CHUNK = 256
+
+
+class BuildStopped(ExtractionStopped):
+    """A build given up because its `stop()` said so (a deadline passed, the client left).
+    A kind of ExtractionStopped, which the quote stage raises: one except clause serves
+    both. Nothing is written by a stopped build."""
+
+
+def _stoppable(stages: Stages | None, stop: Callable[[], bool] | None) -> Stages | None:
+    """`stages` that also ask `stop()` as each stage begins and at each of its progress
+    reports (a document split, a document's quotes, a chunk embedded)."""
+    if stop is None:
+        return stages
+
+    def stage(name: str) -> Progress:
+        if stop():
+            raise BuildStopped(name)
+        inner = stages(name) if stages else None
+
+        def progress(done: int, total: int) -> None:
+            if stop():
+                raise BuildStopped(name)
+            if inner:
+                inner(done, total)
+
+        return progress
+
+    return stage
 
 
 def embed(
@@ -68,13 +96,17 @@ def embed(
     out: np.ndarray | None = None
     done = 0
     with ThreadPoolExecutor(max(1, min(workers, len(chunks)))) as pool:
-        for rows, vectors in zip(chunks, pool.map(encode, chunks), strict=True):
-            if out is None:
-                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[rows] = vectors
-            done += len(rows)
-            if progress:
-                progress(done, len(texts))
+        try:
+            for rows, vectors in zip(chunks, pool.map(encode, chunks), strict=True):
+                if out is None:
+                    out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+                out[rows] = vectors
+                done += len(rows)
+                if progress:
+                    progress(done, len(texts))
+        except BaseException:  # e.g. BuildStopped from `progress`: skip the chunks not begun
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     assert out is not None
     return out
 
@@ -113,19 +145,23 @@ def build_index(
     progress: Progress | None = None,
     stages: Stages | None = None,
     workers: int = 1,
+    stop: Callable[[], bool] | None = None,
 ) -> Index:
     """An in-memory index of `documents`; reuses vectors of documents unchanged in `previous`.
 
     `stages` hears each long stage by name ("passages", "quotes", "embedding"); a bare
     `progress` hears the embedding only. `workers` > 1 extracts quotes in that many
-    processes and encodes that many chunks at once (same index as with one).
+    processes and encodes that many chunks at once (same index as with one). `stop` is
+    asked between stages, between documents, between spaCy's pipeline stages and between
+    embedded chunks: BuildStopped once it answers True (quotes are then extracted in this
+    process, one document at a time).
     """
-    stages = stages or (only_embedding(progress) if progress else None)
+    stages = _stoppable(stages or (only_embedding(progress) if progress else None), stop)
     reuse = _reusable(previous, settings)
     passages, vectors, sentence_vectors, titles = _split(
         documents, settings, previous if reuse else None, reuse, stages
     )
-    quotes = _quotes(documents, settings, previous if reuse else None, stages, workers)
+    quotes = _quotes(documents, settings, previous if reuse else None, stages, workers, stop)
     contexts = speaker_contexts(passages, quotes) if settings.speaker_context else {}
     if (
         previous is not None
@@ -152,6 +188,8 @@ def build_index(
         stages("embedding") if stages else None,
         workers,
     )
+    if stop is not None and stop():
+        raise BuildStopped("index")
     return _index_of(
         documents, passages, passage_matrix, sentence_matrix, title_matrix, settings, quotes
     )
@@ -210,6 +248,7 @@ def _quotes(
     previous: Index | None,
     stages: Stages | None = None,
     workers: int = 1,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Quote]:
     """Attributed quotes of every document: reused from `previous` for unchanged ones."""
     if not settings.quotes:
@@ -226,17 +265,16 @@ def _quotes(
     ordered = sorted(documents, key=lambda d: d.id)
     todo = [d for d in ordered if old_hashes.get(d.id) != d.content_hash]
     log.info("extracting quotes from %d document(s)", len(todo))
-    fresh = dict(
-        zip(
-            [d.id for d in todo],
-            extract_quotes_batch(
-                [(d.id, d.text) for d in todo],
-                progress=stages("quotes") if stages and todo else None,
-                processes=workers,
-            ),
-            strict=True,
+    try:
+        extracted = extract_quotes_batch(
+            [(d.id, d.text) for d in todo],
+            progress=stages("quotes") if stages and todo else None,
+            processes=workers,
+            stop=stop,
         )
-    )
+    except ExtractionStopped:
+        raise BuildStopped("quotes") from None
+    fresh = dict(zip([d.id for d in todo], extracted, strict=True))
     return [q for d in ordered for q in fresh.get(d.id, kept.get(d.id, []))]
 
 

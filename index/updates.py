@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from index.build import build_index
+from index.build import BuildStopped, build_index
 from index.disk import Index, IndexStoreError, current_version, read_index, write_index, writer_lock
 from index.documents import Document
 from index.models.encoder import Encoder
@@ -82,11 +82,24 @@ def plan(
 
 
 def commit(
-    root: Path, current: Index, documents: dict[str, Document], api: set[str], encoder: Encoder
+    root: Path,
+    current: Index,
+    documents: dict[str, Document],
+    api: set[str],
+    encoder: Encoder,
+    stop: Callable[[], bool] | None = None,
 ) -> Index:
     """Build `documents` from `current` (re-embedding only changed documents) and write the
-    result as the live version under `root`; the caller holds the writer lock."""
-    built = build_index(list(documents.values()), current.settings, encoder, previous=current)
+    result as the live version under `root`; the caller holds the writer lock.
+
+    `stop` is asked between the build's stages and one last time before anything is
+    written (BuildStopped, nothing written, once it answers True); from that last answer
+    on, the write completes."""
+    built = build_index(
+        list(documents.values()), current.settings, encoder, previous=current, stop=stop
+    )
+    if stop is not None and stop():
+        raise BuildStopped("write")
     manifest = replace(built.manifest, api_documents=sorted(api & set(documents)))
     index = replace(built, manifest=manifest)
     return replace(index, path=write_index(root, index))
@@ -213,9 +226,9 @@ class IndexHolder:
         self._revision = revision
         return True
 
-    def upsert(self, document: Document) -> Change:
+    def upsert(self, document: Document, stop: Callable[[], bool] | None = None) -> Change:
         """Add `document`, or replace the document with its id; returns what changed."""
-        batch = self.write([document])
+        batch = self.write([document], stop=stop)
         return Change(document.id, batch.results[0][1], batch.index)
 
     def delete(self, doc_id: str) -> Change:
@@ -223,15 +236,27 @@ class IndexHolder:
         batch = self.write(deletes=[doc_id])
         return Change(doc_id, "deleted", batch.index)
 
-    def write(self, upserts: Sequence[Document] = (), deletes: Sequence[str] = ()) -> Batch:
+    def write(
+        self,
+        upserts: Sequence[Document] = (),
+        deletes: Sequence[str] = (),
+        stop: Callable[[], bool] | None = None,
+    ) -> Batch:
         """Add or replace `upserts` and remove `deletes` as ONE new index version (none when
-        nothing changes); all or nothing: raises as `plan` does before anything is built."""
+        nothing changes); all or nothing: raises as `plan` does before anything is built.
+
+        With `stop` (a deadline, a client that left), the write is given up with
+        BuildStopped when it answers True: after waiting for another write, between the
+        build's stages, and last just before the new version is written; a stopped write
+        leaves the index as it was."""
         with self._lock, writer_lock(self.root):
+            if stop is not None and stop():
+                raise BuildStopped("queued")
             current = self._latest()
             documents, api, results = plan(current, upserts, deletes)
             if all(kind == "unchanged" for _, kind in results):
                 return Batch(results, current)
-            return Batch(results, self._commit(current, documents, api))
+            return Batch(results, self._commit(current, documents, api, stop))
 
     def _latest(self) -> Index:
         """The index to build on: ours, or a newer version another process (sayso build) wrote."""
@@ -250,17 +275,29 @@ class IndexHolder:
             self._adopt(store)
         return self._searcher.index
 
-    def _commit(self, current: Index, documents: dict[str, Document], api: set[str]) -> Index:
-        index = self._write(current, documents, api)
+    def _commit(
+        self,
+        current: Index,
+        documents: dict[str, Document],
+        api: set[str],
+        stop: Callable[[], bool] | None = None,
+    ) -> Index:
+        index = self._write(current, documents, api, stop)
         self.updates += 1
         self._swap(self._searcher.with_index(index))
         manifest = index.manifest
         log.info("index %s now serves %d documents", manifest.index_id, manifest.documents)
         return index
 
-    def _write(self, current: Index, documents: dict[str, Document], api: set[str]) -> Index:
+    def _write(
+        self,
+        current: Index,
+        documents: dict[str, Document],
+        api: set[str],
+        stop: Callable[[], bool] | None = None,
+    ) -> Index:
         """A new version holding `documents`, built on `current` and written to disk."""
-        return commit(self.root, current, documents, api, self._searcher.encoder)
+        return commit(self.root, current, documents, api, self._searcher.encoder, stop)
 
     def _swap(self, searcher: Searcher) -> None:
         self._searcher = searcher

@@ -34,7 +34,7 @@ from service.settings import Settings, load_settings
 from service.speakers import router as speakers_router
 from service.telemetry import REQUEST_ID_HEADER, Metrics, RequestTelemetry
 from service.tools import router as tools_router
-from service.writes import install_document_schemas
+from service.writes import install_document_schemas, write_gate
 from service.writes import router as write_router
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ def create_app(
         app.state.load_error = None
         app.state.builds = startup_builds
         app.state.extract_gate = ExtractGate.from_settings(settings)
+        app.state.write_gate = write_gate(settings)
         if searcher is None:
             loading = _load_in_background(app, settings)
             if wait_for_index:
@@ -116,6 +117,7 @@ def create_app(
         async with mcp.run():
             yield
         app.state.extract_gate.close()
+        app.state.write_gate.close()
 
     # With protected reads every route shows the lock in /docs, so "Try it out" sends the key.
     protected = settings.protect_reads and settings.api_key is not None

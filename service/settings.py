@@ -274,6 +274,22 @@ class Settings(BaseSettings):
         description="Quote extractions (/v1/extract) run at once per process; more get 503 "
         "with Retry-After. Abandoned work keeps its slot until it stops",
     )
+    write_timeout: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="Seconds a document write (POST /v1/documents) may run for each "
+        "100,000 characters of article text it carries, and at least this long: a batch of "
+        "1 MB gets about 10 times this. Past it the write stops with nothing written and the "
+        "answer is 503",
+    )
+    write_concurrency: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Document writes (POST /v1/documents) taken at once per process, the "
+        "one being applied and those waiting for it; more get 503 with Retry-After",
+    )
     extract_max_chars: int = Field(
         200_000,
         ge=1000,

@@ -6,6 +6,13 @@ validated first, and one bad document refuses the whole batch (422, one detail p
 problem with its position) before anything is written; a valid batch becomes ONE new
 index version. Sending a batch again is cheap: documents whose content did not change
 are reported `unchanged` and not embedded again.
+
+A write runs the same quote extraction as /v1/extract, so it is bounded the same way
+(service.extraction), by a gate of its own: SAYSO_WRITE_CONCURRENCY writes at once (the
+one being applied and those waiting for it; 503 with Retry-After beyond), each with a
+time budget of SAYSO_WRITE_TIMEOUT seconds per WRITE_BUDGET_CHARS characters of article
+text (and at least SAYSO_WRITE_TIMEOUT), stopped between stages once past it (503,
+nothing written) or once its client has left.
 """
 
 from __future__ import annotations
@@ -15,17 +22,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from index.documents import Document, DocumentError, make_document
-from index.updates import Change, LastDocument, UnknownDocument
+from index.updates import Batch, Change, IndexHolder, LastDocument, UnknownDocument
 from service.deps import HolderDep, SettingsDep, WriterDep
 from service.errors import ApiError
+from service.extraction import ClientGone, Gate, Stop
 from service.schemas import BatchItemOut, BatchWriteOut, DocumentIn, DocumentWriteOut, ErrorOut
+from service.settings import Settings
 
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503, 507)
 }
 NDJSON = "application/x-ndjson"
+WRITE_BUDGET_CHARS = 100_000
+"""A write may run SAYSO_WRITE_TIMEOUT seconds per this many characters of article text."""
 
 router = APIRouter(responses=WRITE_ERRORS, tags=["documents"])
 
@@ -157,6 +169,49 @@ def _batch(items: list[Any], limit: int) -> list[Document]:
     return documents
 
 
+def write_gate(settings: Settings) -> Gate:
+    """The gate POST /v1/documents runs its writes through (see the module docstring)."""
+    return Gate(
+        settings.write_concurrency,
+        what="The write",
+        code="write_unavailable",
+        knobs="SAYSO_WRITE_TIMEOUT, SAYSO_WRITE_CONCURRENCY; nothing was written",
+    )
+
+
+def write_budget(settings: Settings, documents: list[Document]) -> float:
+    """Seconds a write of `documents` may run: SAYSO_WRITE_TIMEOUT per WRITE_BUDGET_CHARS
+    characters of their text, and at least SAYSO_WRITE_TIMEOUT (the cost of a write is
+    its extraction and embedding, linear in the text, plus writing the new version)."""
+    characters = sum(len(document.text) for document in documents)
+    return settings.write_timeout * max(1.0, characters / WRITE_BUDGET_CHARS)
+
+
+async def _apply(
+    request: Request, holder: IndexHolder, settings: Settings, documents: list[Document]
+) -> Batch:
+    """`documents` written as one version through the write gate."""
+    gate: Gate = request.app.state.write_gate
+
+    def work(stop: Stop) -> Batch:
+        return holder.write(documents, stop=stop)
+
+    try:
+        return await gate.run(request, work, write_budget(settings, documents), drain=True)
+    except ClientGone:
+        raise ApiError(499, "client_gone", "The client closed the connection.") from None
+
+
+def _documents(parsed: Any, is_batch: bool, limit: int) -> list[Document]:
+    """The validated documents of a body (422 for any problem, before anything is written)."""
+    if is_batch:
+        return _batch(parsed, limit)
+    document, problems = _document(parsed, "")
+    if document is None:
+        raise _invalid(problems, batch=False)
+    return [document]
+
+
 def _upsert(document: Document, holder: HolderDep, response: Response) -> DocumentWriteOut:
     change = holder.upsert(document)
     if change.kind != "created":
@@ -198,8 +253,13 @@ _BODY_DOC = {
     openapi_extra={"requestBody": _BODY_DOC},
     operation_id="put_document",
 )
-def put_documents(
-    body: BodyDep, holder: HolderDep, _: WriterDep, settings: SettingsDep, response: Response
+async def put_documents(
+    body: BodyDep,
+    holder: HolderDep,
+    _: WriterDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
 ) -> DocumentWriteOut | BatchWriteOut:
     """Add an article, or replace the one with the same id (201 created, 200 replaced or
     unchanged); or a batch of them (a JSON array or NDJSON; 200) as one index version.
@@ -207,14 +267,17 @@ def put_documents(
     A batch is all or nothing: one invalid document refuses it whole (422, a detail per
     problem, `field` starting with the item's position). Only changed articles are
     embedded; the answer comes after the new index version is on disk and serving.
+    Bounded: SAYSO_WRITE_CONCURRENCY and SAYSO_WRITE_TIMEOUT (per 100,000 characters of
+    text), past which the answer is 503 with Retry-After and nothing is written.
     """
     parsed, is_batch = body
+    documents = await run_in_threadpool(_documents, parsed, is_batch, settings.max_batch_documents)
+    written = await _apply(request, holder, settings, documents)
     if not is_batch:
-        document, problems = _document(parsed, "")
-        if document is None:
-            raise _invalid(problems, batch=False)
-        return _upsert(document, holder, response)
-    written = holder.write(_batch(parsed, settings.max_batch_documents))
+        kind = written.results[0][1]
+        if kind != "created":
+            response.status_code = 200
+        return _out(Change(documents[0].id, kind, written.index))
     response.status_code = 200
     kinds = [kind for _, kind in written.results]
     manifest = written.index.manifest

@@ -55,6 +55,7 @@ def extract_quotes_batch(
     *,
     progress: Callable[[int, int], None] | None = None,
     processes: int = 1,
+    stop: Callable[[], bool] | None = None,
 ) -> list[list[Quote]]:
     """Quotes for each `(doc_id, text)` pair, parsing the texts as one spaCy batch (with
     British-style single quote marks read as double ones, `as_double_marks`, and long
@@ -63,7 +64,17 @@ def extract_quotes_batch(
     With `processes` > 1 (and at least PARALLEL_MIN texts) the texts are parsed in that
     many worker processes, in runs of consecutive texts; each text's quotes do not depend
     on the others, so the result is the same. `progress` hears (texts done, texts).
+
+    With `stop`, the texts are parsed one at a time in this process, asking `stop()`
+    between pipeline stages (`extract_quotes_until`): ExtractionStopped once it says so.
     """
+    if stop is not None:
+        found = []
+        for doc_id, text in texts:
+            found.append(extract_quotes_until(text, stop, doc_id=doc_id))
+            if progress:
+                progress(len(found), len(texts))
+        return found
     if processes > 1 and len(texts) >= PARALLEL_MIN:
         return _in_processes(texts, processes, progress)
     parsed = (tokenizable(as_double_marks(text)) for _, text in texts)

@@ -21,6 +21,8 @@ from tests.conftest import FAKE_MODEL
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 READ_TIMEOUT = 2
+WRITE_TIMEOUT = 1
+"""Seconds per 100,000 characters: spaCy alone needs about 5 on this text."""
 MAX_HEADER_BYTES = 8192
 
 
@@ -43,11 +45,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         SAYSO_MAX_HEADER_BYTES=str(MAX_HEADER_BYTES),
         SAYSO_EXTRACT_CONCURRENCY="1",
         SAYSO_EXTRACT_TIMEOUT="3",
+        SAYSO_WRITE_TIMEOUT=str(WRITE_TIMEOUT),
+        SAYSO_WRITE_CONCURRENCY="1",
     )
     command = [sys.executable, "-m", "service", "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log = (tmp_path_factory.getbasetemp() / "attacks.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -63,6 +66,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.kill()
         process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server_log(server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.getbasetemp() / "attacks.log"
 
 
 def connect(url: str) -> socket.socket:
@@ -179,3 +188,78 @@ def test_extract_over_its_size_budget_is_413(server: str) -> None:
     response = httpx.post(f"{server}/v1/extract", json={"text": "word " * 50_000}, timeout=30)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def article(characters: int, doc_id: str) -> dict[str, str]:
+    """A long ordinary article (the seed repeated): seconds of spaCy per 100,000 characters."""
+    seed = next((ROOT / "seeds").glob("*.txt")).read_text("utf-8")
+    text = (seed * (characters // len(seed) + 1))[:characters]
+    return {"id": doc_id, "title": "Long", "text": text}
+
+
+def index_id(url: str) -> str:
+    return str(httpx.get(f"{url}/readyz", timeout=10).json()["index_id"])
+
+
+def wait_for_a_free_write_slot(url: str, doc_id: str) -> None:
+    deadline = time.monotonic() + 60  # the stopped write frees its slot at its next stage
+    small = {"id": doc_id, "text": "The harbour bought twelve electric cranes."}
+    while True:
+        response = httpx.post(f"{url}/v1/documents", json=small, timeout=60)
+        if response.status_code != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert response.status_code in (200, 201), response.text
+
+
+def test_a_write_past_its_budget_is_503_and_leaves_the_index(server: str) -> None:
+    before = index_id(server)
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        write = pool.submit(
+            httpx.post, f"{server}/v1/documents", json=article(200_000, "too-slow"), timeout=120
+        )
+        time.sleep(0.5)
+        health = time.monotonic()
+        assert httpx.get(f"{server}/healthz", timeout=10).status_code == 200
+        assert time.monotonic() - health < 1.0
+        response = write.result()
+    took = time.monotonic() - started
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "write_unavailable"
+    assert int(response.headers["retry-after"]) >= 2  # a budget of 2 s for 200,000 characters
+    assert took < 2 + 8, f"answered after {took:.1f} s"  # the budget, then one spaCy stage
+    assert httpx.get(f"{server}/v1/documents/too-slow", timeout=10).status_code == 404
+    assert index_id(server) == before
+    wait_for_a_free_write_slot(server, "after-budget")
+
+
+def test_a_write_while_the_write_slot_is_taken_is_503(server: str) -> None:
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(
+            httpx.post, f"{server}/v1/documents", json=article(300_000, "slow-one"), timeout=120
+        )
+        time.sleep(0.5)
+        started = time.monotonic()
+        second = httpx.post(
+            f"{server}/v1/documents", json={"id": "second", "text": "Short."}, timeout=30
+        )
+        assert time.monotonic() - started < 1.0  # refused at once, not queued
+        first.result()
+    assert second.status_code == 503
+    assert second.json()["error"]["code"] == "write_unavailable"
+    assert second.headers["retry-after"]
+    wait_for_a_free_write_slot(server, "after-slot")
+
+
+def test_a_write_stops_when_its_client_leaves(server: str, server_log: Path) -> None:
+    before = index_id(server)
+    with pytest.raises(httpx.ReadTimeout):  # the client gives up and closes the connection
+        httpx.post(f"{server}/v1/documents", json=article(600_000, "abandoned"), timeout=1.5)
+    deadline = time.monotonic() + 5
+    while "The write stopped: the client left" not in server_log.read_text("utf-8"):
+        assert time.monotonic() < deadline, "the server never noticed the client leave"
+        time.sleep(0.2)
+    wait_for_a_free_write_slot(server, "after-client")
+    assert httpx.get(f"{server}/v1/documents/abandoned", timeout=10).status_code == 404
+    assert index_id(server) != before  # the small write went in; the abandoned one did not
