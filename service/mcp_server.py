@@ -12,11 +12,10 @@ A bad argument or a failed call is a tool error (`isError`), never a crash.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Annotated, TypeVar
 
-from fastapi import Response
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
@@ -76,12 +75,24 @@ def _call(work: Callable[[], Out]) -> Out:
     """Run a route's work; its API errors and invalid input become tool errors."""
     try:
         return work()
-    except ApiError as exc:
-        raise ToolError(f"{exc.code}: {exc.message}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "arguments"
-        raise ToolError(f"invalid_request: {where}: {first['msg']}") from None
+    except (ApiError, ValidationError) as exc:
+        raise _tool_error(exc) from None
+
+
+async def _call_async(work: Awaitable[Out]) -> Out:
+    """`_call` for work that awaits (a write through its gate)."""
+    try:
+        return await work
+    except (ApiError, ValidationError) as exc:
+        raise _tool_error(exc) from None
+
+
+def _tool_error(exc: ApiError | ValidationError) -> ToolError:
+    if isinstance(exc, ApiError):
+        return ToolError(f"{exc.code}: {exc.message}")
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "arguments"
+    return ToolError(f"invalid_request: {where}: {first['msg']}")
 
 
 def _quote_line(quote: QuoteOut) -> str:
@@ -207,13 +218,17 @@ def build_server(
         return _result(out, _quotes_text(out.quotes))
 
     if holder is not None and settings.api_key:
-        _add_write_tools(server, holder)
+        _add_write_tools(server, settings, holder)
     return server
 
 
-def _add_write_tools(server: MCPServer, holder: Callable[[], IndexHolder]) -> None:
+def _add_write_tools(
+    server: MCPServer, settings: Settings, holder: Callable[[], IndexHolder]
+) -> None:
+    gate = writes.write_gate(settings)  # bounded like POST /v1/documents
+
     @server.tool(title="Add or replace a document", annotations=WRITE)
-    def add_document(
+    async def add_document(
         id: Annotated[str, Field(description="Letters, digits, '.', '_' or '-'")],
         text: str,
         title: str = "",
@@ -224,13 +239,15 @@ def _add_write_tools(server: MCPServer, holder: Callable[[], IndexHolder]) -> No
         """Add an article, or replace the one with the same id; the index is updated
         atomically before this returns."""
 
-        def work() -> DocumentWriteOut:
+        async def work() -> DocumentWriteOut:
             body = DocumentIn(
                 id=id, text=text, title=title, source=source, url=url, published=published
             )
-            return writes.put_document(body, holder(), None, Response())
+            document = writes.validated(body)
+            written = await writes.apply(gate, None, holder(), settings, [document])
+            return writes.change_out(document, written)
 
-        out = _call(work)
+        out = await _call_async(work())
         return _result(out, f"{out.status} {out.id}: index {out.index_id}, {out.documents} docs")
 
     @server.tool(title="Delete a document", annotations=WRITE)

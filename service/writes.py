@@ -187,11 +187,16 @@ def write_budget(settings: Settings, documents: list[Document]) -> float:
     return settings.write_timeout * max(1.0, characters / WRITE_BUDGET_CHARS)
 
 
-async def _apply(
-    request: Request, holder: IndexHolder, settings: Settings, documents: list[Document]
+async def apply(
+    gate: Gate,
+    request: Request | None,
+    holder: IndexHolder,
+    settings: Settings,
+    documents: list[Document],
 ) -> Batch:
-    """`documents` written as one version through the write gate."""
-    gate: Gate = request.app.state.write_gate
+    """`documents` written as one version through `gate` (the app's write_gate; the MCP
+    tools have their own): 503 past the budget or the concurrency limit, 499 when the
+    client leaves first."""
 
     def work(stop: Stop) -> Batch:
         return holder.write(documents, stop=stop)
@@ -212,21 +217,18 @@ def _documents(parsed: Any, is_batch: bool, limit: int) -> list[Document]:
     return [document]
 
 
-def _upsert(document: Document, holder: HolderDep, response: Response) -> DocumentWriteOut:
-    change = holder.upsert(document)
-    if change.kind != "created":
-        response.status_code = 200
-    return _out(change)
-
-
-def put_document(
-    body: DocumentIn, holder: HolderDep, _: WriterDep, response: Response
-) -> DocumentWriteOut:
-    """One validated article (the MCP write tool's path): created (201) or replaced (200)."""
+def validated(body: DocumentIn) -> Document:
+    """The document of one validated article (422 for what the model cannot check, such as
+    text with no passage); the MCP write tool's path."""
     document, problems = _document(body.model_dump(), "")
     if document is None:
         raise _invalid(problems, batch=False)
-    return _upsert(document, holder, response)
+    return document
+
+
+def change_out(document: Document, written: Batch) -> DocumentWriteOut:
+    """The answer to a write of one document."""
+    return _out(Change(document.id, written.results[0][1], written.index))
 
 
 _BODY_DOC = {
@@ -272,12 +274,13 @@ async def put_documents(
     """
     parsed, is_batch = body
     documents = await run_in_threadpool(_documents, parsed, is_batch, settings.max_batch_documents)
-    written = await _apply(request, holder, settings, documents)
+    gate: Gate = request.app.state.write_gate
+    written = await apply(gate, request, holder, settings, documents)
     if not is_batch:
-        kind = written.results[0][1]
-        if kind != "created":
+        out = change_out(documents[0], written)
+        if out.status != "created":
             response.status_code = 200
-        return _out(Change(documents[0].id, kind, written.index))
+        return out
     response.status_code = 200
     kinds = [kind for _, kind in written.results]
     manifest = written.index.manifest

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from mcp import Client
 
 from index.build import BuildStopped, build_index, update_index
 from index.disk import BuildSettings, current_version, read_index
@@ -22,6 +23,7 @@ from index.search import Searcher
 from index.updates import IndexHolder
 from service.app import create_app
 from service.extraction import ClientGone, Gate
+from service.mcp_server import build_server
 from service.settings import Settings
 from service.writes import WRITE_BUDGET_CHARS, write_budget
 from tests.conftest import FAKE_MODEL, FakeEncoder
@@ -238,3 +240,27 @@ def test_a_stopped_holder_write_leaves_the_index(settings: Settings) -> None:
         break
     else:
         pytest.fail("the write never completed")
+
+
+def test_the_mcp_write_tool_has_the_same_budget(settings: Settings) -> None:
+    encoder = SlowEncoder(1.0)
+    index = update_index(
+        settings.index_dir,
+        load_documents(settings.seeds_dir),
+        BuildSettings(model=FAKE_MODEL),
+        encoder,
+    )
+    encoder.slow = True
+    searcher = Searcher(index, encoder)
+    holder = IndexHolder(settings.index_dir, searcher)
+    slow = settings.model_copy(update={"write_timeout": 0.3, "api_key": "k" * 16})
+    server = build_server(slow, lambda: holder.searcher, lambda: holder)
+    before = current_version(settings.index_dir)
+
+    async def add() -> Any:
+        async with Client(server) as client:
+            return await client.call_tool("add_document", {"id": "mcp", "text": STORY["text"]})
+
+    result = asyncio.run(add())
+    assert result.is_error and "write_unavailable" in result.content[0].text
+    assert current_version(settings.index_dir) == before
