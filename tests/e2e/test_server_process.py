@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, default_profile
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,11 @@ def free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     index_dir = tmp_path_factory.mktemp("e2e") / "index"
-    env = os.environ | {"SAYSO_INDEX_DIR": str(index_dir), "SAYSO_SEEDS_DIR": str(ROOT / "seeds")}
+    # The default profile, as a newcomer gets it: mode cascade with its two models.
+    env = default_profile(dict(os.environ)) | {
+        "SAYSO_INDEX_DIR": str(index_dir),
+        "SAYSO_SEEDS_DIR": str(ROOT / "seeds"),
+    }
     log = (index_dir.parent / "server.log").open("wb")
     process = subprocess.Popen(
         ["make", "--no-print-directory", "serve", f"PORT={port}"],
@@ -72,6 +76,25 @@ def test_ready_reports_the_fresh_index(server: str) -> None:
     assert body["documents"] == 1
     assert body["passages"] > 5
     assert body["model"] == "all-MiniLM-L6-v2"
+
+
+def test_the_default_mode_is_the_cascade(server: str) -> None:
+    profile = httpx.get(f"{server}/readyz").json()["profile"]
+    assert profile["mode"] == "cascade"
+    assert profile["late_model"] == "answerai-colbert-small-v1"
+    assert profile["reranker"] == "ms-marco-MiniLM-L-12-v2"
+    assert profile["rerank"]["gate"] > 0
+    body = httpx.post(
+        f"{server}/v1/search",
+        json={"question": "Who heads the Chinese Academy of Macroeconomic Research?", "k": 3},
+        timeout=60,
+    ).json()
+    assert body["mode"] == "cascade" and "late" in body["timings_ms"]
+    assert all("late" in p["scores"] for p in body["passages"])
+    assert "Huang Hanquan" in body["passages"][0]["text"]
+    # "rerank": false drops the cross-encoder: mode late.
+    lean = httpx.get(f"{server}/v1/search", params={"q": "R&D spending", "rerank": "false"})
+    assert lean.json()["mode"] == "late"
 
 
 def test_question_over_http_returns_exact_offsets(server: str) -> None:

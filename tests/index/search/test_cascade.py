@@ -11,10 +11,20 @@ import pytest
 from index.disk import Index
 from index.search import Searcher
 from index.search.late import LateModel
-from index.search.modes import CASCADE_DEPTH, CASCADE_GATE, Plan, Reorder, get_plan
+from index.search.modes import (
+    CASCADE_DEPTH,
+    CASCADE_GATE,
+    DEFAULT_MODE,
+    MODES,
+    Plan,
+    Reorder,
+    get_plan,
+)
 from index.search.rerank import RerankModel
 from index.search.second import embedded_texts
-from tests.conftest import FakeEncoder
+from service.limits import resolve_mode
+from service.settings import Settings, SettingsError, load_settings
+from tests.conftest import LEAN_PROFILE, FakeEncoder
 from tests.index.search.test_late import HashTokens
 from tests.index.search.test_rerank import FakeReranker
 
@@ -101,3 +111,27 @@ def test_cascade_profile_names_both_stages(fake_index: Index) -> None:
         "text": "embedded",
         "gate": CASCADE_GATE,
     }
+
+
+def test_the_default_profile_has_the_cascade_and_its_models(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in LEAN_PROFILE:
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.mode == "cascade" == DEFAULT_MODE
+    assert settings.late_model == "answerai-colbert-small-v1"
+    assert settings.reranker == "ms-marco-MiniLM-L-12-v2"
+    monkeypatch.setenv("SAYSO_RERANKER", "")
+    with pytest.raises(SettingsError, match="SAYSO_MODE=cascade needs SAYSO_RERANKER"):
+        load_settings()
+    monkeypatch.setenv("SAYSO_MODE", "hybrid")  # needs no extra model
+    assert load_settings().mode == "hybrid"
+
+
+def test_rerank_false_drops_the_cross_encoder() -> None:
+    engine = type("S", (), {"modes": list(MODES)})()
+    assert resolve_mode("cascade", False, engine) == "late"
+    assert resolve_mode("rerank", False, engine) == "hybrid"
+    assert resolve_mode("cascade", True, engine) == "rerank"
+    assert resolve_mode("cascade", None, engine) == "cascade"

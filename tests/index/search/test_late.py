@@ -55,7 +55,8 @@ def test_maxsims_scores_each_passage_as_maxsim_does() -> None:
 def test_late_mode_needs_its_model() -> None:
     plan = get_plan("late")
     assert plan.needs_late_model and plan.needs == "SAYSO_LATE_MODEL"
-    assert DEFAULT_MODE == "hybrid" and Settings().late_model == ""  # opt-in (not default)
+    assert DEFAULT_MODE == "cascade"  # which reads with it: on by default
+    assert Settings.model_fields["late_model"].default == LATE_MODELS[0]
 
 
 def test_token_vectors_are_cached_by_text(tmp_path: Path) -> None:
@@ -105,7 +106,9 @@ def test_no_late_model_no_late_mode(fake_index: Index) -> None:
 
 def test_late_mode_over_http(fake_index: Index) -> None:
     searcher = Searcher(fake_index, FakeEncoder(), late=LateModel(LATE_MODEL, HashTokens(), None))
-    with TestClient(create_app(Settings(mode="late"), searcher=searcher)) as client:
+    with TestClient(
+        create_app(Settings(mode="late", late_model=LATE_MODEL), searcher=searcher)
+    ) as client:
         body = client.post("/v1/search", json={"question": "innovation policy", "k": 3}).json()
         assert "late" in body["timings_ms"]
         assert all("late" in p["scores"] for p in body["passages"])

@@ -162,7 +162,9 @@ def test_http_rerank_without_reranker_is_400(fake_client: TestClient) -> None:
 
 
 def test_http_rerank_and_readyz(rerank_searcher: Searcher) -> None:
-    app = create_app(Settings(model=FAKE_MODEL, mode="rerank"), searcher=rerank_searcher)
+    app = create_app(
+        Settings(model=FAKE_MODEL, mode="rerank", reranker=RERANKER), searcher=rerank_searcher
+    )
     with TestClient(app) as client:
         ready = client.get("/readyz").json()
         assert "rerank" in ready["modes"] and ready["mode"] == "rerank"

@@ -150,7 +150,10 @@ def test_http_rescore_without_second_model_is_400(fake_client: TestClient) -> No
 
 
 def test_http_rescore_and_readyz(rescore_searcher: Searcher) -> None:
-    app = create_app(Settings(model=FAKE_MODEL, mode="rescore"), searcher=rescore_searcher)
+    app = create_app(
+        Settings(model=FAKE_MODEL, mode="rescore", second_model=FAKE_MODEL),
+        searcher=rescore_searcher,
+    )
     with TestClient(app) as client:
         ready = client.get("/readyz").json()
         assert "rescore" in ready["modes"] and ready["mode"] == "rescore"
@@ -243,7 +246,10 @@ def test_http_ensemble_unavailable_and_available(
     response = fake_client.get("/v1/search", params={"q": "x", "mode": "ensemble"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "mode_unavailable"
-    app = create_app(Settings(model=FAKE_MODEL, mode="ensemble"), searcher=rescore_searcher)
+    app = create_app(
+        Settings(model=FAKE_MODEL, mode="ensemble", second_model=FAKE_MODEL),
+        searcher=rescore_searcher,
+    )
     with TestClient(app) as client:
         ready = client.get("/readyz").json()
         assert ready["mode"] == "ensemble" and "ensemble" in ready["modes"]
