@@ -14,6 +14,7 @@ nginx; those two tests are skipped until the setting exists.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -120,8 +121,13 @@ def test_request_ids_pass_through_both_ways(deployment: Deployment) -> None:
     assert len(rid) == 32  # nginx's $request_id, kept by sayso
     access = (deployment.root / "nginx" / "access.log").read_text()
     assert "rid=deploy-rid-1" in access and f"rid={rid}" in access
-    logs = "".join((deployment.root / name).read_text() for name in ("first.log", "second.log"))
-    assert '"request_id": "deploy-rid-1"' in logs and f'"request_id": "{rid}"' in logs
+    wanted = ('"request_id": "deploy-rid-1"', f'"request_id": "{rid}"')
+    for _ in range(100):  # the access line is written as the response goes out: may trail it
+        logs = "".join((deployment.root / n).read_text() for n in ("first.log", "second.log"))
+        if all(w in logs for w in wanted):
+            break
+        time.sleep(0.05)
+    assert all(w in logs for w in wanted), logs[-2000:]
 
 
 def test_a_keyed_write_is_seen_by_both_processes(deployment: Deployment) -> None:
