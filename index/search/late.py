@@ -45,8 +45,8 @@ def cache_dir(root: Path, model: str) -> Path:
 class LateModel:
     """A late-interaction model and its token-vector cache (thread-safe).
 
-    Vectors are kept as float16 in memory and on disk (about 0.8 KB per token at 384
-    dimensions); MaxSim is computed in float32.
+    Vectors are float16 (about 0.8 KB per token at 384 dimensions): those of the cache on
+    disk memory-mapped, new ones in memory; MaxSim is computed in float32.
     """
 
     def __init__(
@@ -128,7 +128,8 @@ class LateModel:
             info = json.loads((directory / "info.json").read_text())
             keys = json.loads((directory / "keys.json").read_text())
             offsets = np.load(directory / "offsets.npy", allow_pickle=False)
-            tokens = np.load(directory / "tokens.npy", allow_pickle=False)
+            # Memory-mapped: a server holds only the pages it reads, and workers share them.
+            tokens = np.load(directory / "tokens.npy", mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
             log.warning("ignoring the unreadable late-interaction cache %s: %s", directory, exc)
             return {}

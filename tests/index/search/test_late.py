@@ -71,6 +71,7 @@ def test_token_vectors_are_cached_by_text(tmp_path: Path) -> None:
     reloaded = LateModel("fake", again, tmp_path)
     assert np.array_equal(reloaded.scores("solar power", texts), first)
     assert again.calls == []  # every text came from the cache on disk
+    assert isinstance(reloaded.passage_vectors(["coffee"])[0], np.memmap)  # not read into memory
     assert (cache_dir(tmp_path, "fake") / "tokens.npy").is_file()
     assert LateModel("other", Counting(), tmp_path).passage_vectors(["coffee"])  # own cache
     assert reloaded.warm(["coffee", "tea"]) == 1  # only the new text
