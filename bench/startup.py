@@ -26,7 +26,7 @@ def mark(name):
 import uvicorn
 from service import wiring
 from service.app import create_app
-from service.cli.common import configure_logging
+from service.logs import configure_logging
 from index.disk import read_index
 from service.settings import Settings
 mark("imports")
@@ -35,7 +35,7 @@ encoder = wiring.encoder(settings)
 mark("encoder")
 index = read_index(settings.index_dir, model=settings.model)
 mark("index")
-searcher = wiring.searcher(index, encoder, settings)
+searcher = wiring.searcher(index, encoder, settings, warm="background")  # as a server
 mark("searcher")
 create_app(settings, searcher)
 mark("app")

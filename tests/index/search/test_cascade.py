@@ -135,3 +135,21 @@ def test_rerank_false_drops_the_cross_encoder() -> None:
     assert resolve_mode("rerank", False, engine) == "hybrid"
     assert resolve_mode("cascade", True, engine) == "rerank"
     assert resolve_mode("cascade", None, engine) == "cascade"
+
+
+def test_cascade_orders_the_same_over_qdrant(fake_index: Index) -> None:
+    from index.stores.registry import StoreConfig, open_store, sync_store
+
+    store = open_store(StoreConfig(name="qdrant", location=":memory:"), fake_index)
+    sync_store(store, fake_index)
+    late = LateModel("fake", HashTokens(), None)
+    reranker = RerankModel("fake-cross-encoder", FakeReranker())
+    local = Searcher(fake_index, FakeEncoder(), late=late, reranker=reranker)
+    remote = Searcher(fake_index, FakeEncoder(), store=store, late=late, reranker=reranker)
+    for question in ("new quality productive forces", "What did Huang Hanquan say?"):
+        left = local.search(question, k=5, mode=gated(2.0))
+        right = remote.search(question, k=5, mode=gated(2.0))
+        assert [h.passage.id for h in left.hits] == [h.passage.id for h in right.hits]
+        assert [h.scores.get("rerank") for h in left.hits] == [
+            h.scores.get("rerank") for h in right.hits
+        ]
