@@ -125,15 +125,22 @@ def mode_settings(modes: list[str], **fields: object) -> Settings:
     return settings.model_copy(update=extra) if extra else settings
 
 
+Ranks = dict[str, dict[str, tuple[int | None, list[str]]]]
+"""Per mode, per question id: the rank of the first answering passage in the top 5 (None:
+none) and the documents of the top 3."""
+
+
 def hits(
     settings: Settings, index: Index, passes: int, modes: list[str]
-) -> dict[str, dict[str, float]]:
+) -> tuple[dict[str, dict[str, float]], Ranks]:
     """For each mode: Hit@1, Hit@3 (questions) and search latency p50/p95 (ms) over the dev
-    questions."""
+    questions, and each question's answer rank."""
     rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
     searcher = wiring.searcher(index, wiring.encoder(settings), settings, warm=False)
     report = {}
+    ranks: Ranks = {}
     for mode in modes:
+        ranks[mode] = {}
         at1 = at3 = 0
         latencies = []
         for row in rows:
@@ -144,6 +151,10 @@ def hits(
             found = [has_answer(h.passage.text, tuple(row["answers"])) for h in result.hits]
             at1 += any(found[:1])
             at3 += any(found[:3])
+            ranks[mode][row["id"]] = (
+                found.index(True) + 1 if any(found) else None,
+                [h.passage.doc_id for h in result.hits[:3]],
+            )
         latencies.sort()
         report[mode] = {
             "questions": len(rows),
@@ -153,7 +164,7 @@ def hits(
             "p95_ms": latencies[int(0.95 * (len(latencies) - 1))],
             "rss_mb": rss_mb(),
         }
-    return report
+    return report, ranks
 
 
 def main() -> None:
@@ -179,6 +190,7 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="sayso-corpus-"))
     try:
         report: dict[str, dict[str, float]] = {}
+        ranks: dict[str, Ranks] = {}
         for name, limit in (("seed only", 0), ("seed + PolNeAR", args.limit)):
             folder = work / name.replace(" ", "_")
             settings = mode_settings(
@@ -203,10 +215,12 @@ def main() -> None:
                 "index_mb": size / 2**20,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
-            for mode, found in hits(settings, index, args.passes, modes).items():
-                report[f"{name}, {mode}"] = row | found
+            found, ranks[name] = hits(settings, index, args.passes, modes)
+            for mode, numbers in found.items():
+                report[f"{name}, {mode}"] = row | numbers
                 print(json.dumps({f"{name}, {mode}": report[f"{name}, {mode}"]}), flush=True)
         table(report)
+        moved(ranks["seed only"], ranks["seed + PolNeAR"])
         failed = []
         for mode in modes:
             seed, corpus = report[f"seed only, {mode}"], report[f"seed + PolNeAR, {mode}"]
@@ -217,6 +231,15 @@ def main() -> None:
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def moved(seed: Ranks, corpus: Ranks) -> None:
+    """The questions that cross the Hit@3 line between the two indexes, per mode."""
+    for mode, questions in seed.items():
+        for qid, (before, _) in questions.items():
+            after, top = corpus[mode][qid]
+            if (before or 99) <= 3 < (after or 99) or (after or 99) <= 3 < (before or 99):
+                print(f"{mode} {qid}: answer rank {before} -> {after}; top 3: {', '.join(top)}")
 
 
 def table(report: dict[str, dict[str, float]]) -> None:
