@@ -12,8 +12,10 @@ searcher), in-process search latency p50/p95 (k=5, the dev questions, --passes
 times each); for both, the dev questions' Hit@1 / Hit@3 (a top passage holding one of the
 question's answers), for each of `--modes` (default: the settings' mode) over the same two
 indexes. Modes `late` and `cascade` load answerai-colbert-small-v1 (SAYSO_LATE_MODEL) and
-`cascade` also ms-marco-MiniLM-L-12-v2 (SAYSO_RERANKER) unless those are set; token vectors
-are computed for the passages a question reads only. Other SAYSO_* variables (SAYSO_FUSION,
+`cascade` also ms-marco-MiniLM-L-12-v2 (SAYSO_RERANKER), `rescore` and `ensemble`
+bge-small-en-v1.5 (SAYSO_SECOND_MODEL), unless those are set; ColBERT token vectors are
+computed for the passages a question reads only (the second model embeds every passage once,
+cached beside the index). Other SAYSO_* variables (SAYSO_FUSION,
 SAYSO_UNIT_WEIGHT, ...) apply as everywhere. `--keep DIR --reuse` opens the indexes an
 earlier `--keep DIR` run left (rebuilding only what changed) instead of building them anew.
 It fails loudly (exit 1) when a passage, sentence or quote of any document breaks the
@@ -60,6 +62,7 @@ POLNEAR = (
 QUESTIONS = ROOT / "evals" / "data" / "dev_questions.jsonl"
 LATE_MODEL = "answerai-colbert-small-v1"
 RERANKER = "ms-marco-MiniLM-L-12-v2"
+SECOND_MODEL = "bge-small-en-v1.5"
 
 
 def cpu_seconds() -> float:
@@ -113,8 +116,8 @@ def build(settings: Settings, reuse: bool) -> tuple[Index, float, float, bool]:
 
 
 def mode_settings(modes: list[str], **fields: object) -> Settings:
-    """Settings with the late-interaction model and the cross-encoder the modes need (an
-    explicit SAYSO_LATE_MODEL or SAYSO_RERANKER wins)."""
+    """Settings with the late-interaction model, the cross-encoder and the second model the
+    modes need (an explicit SAYSO_LATE_MODEL, SAYSO_RERANKER or SAYSO_SECOND_MODEL wins)."""
     settings = Settings(**fields)  # type: ignore[arg-type]
     plans = [get_plan(mode) for mode in modes]
     extra: dict[str, str] = {}
@@ -122,6 +125,8 @@ def mode_settings(modes: list[str], **fields: object) -> Settings:
         extra["late_model"] = LATE_MODEL
     if any(plan.needs_reranker for plan in plans) and not settings.reranker:
         extra["reranker"] = RERANKER
+    if any(plan.needs_second_model for plan in plans) and not settings.second_model:
+        extra["second_model"] = SECOND_MODEL
     return settings.model_copy(update=extra) if extra else settings
 
 
