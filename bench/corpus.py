@@ -11,11 +11,10 @@ passages per second, index size on disk, resident memory (peak, and after loadin
 searcher), in-process search latency p50/p95 (k=5, the dev questions, --passes
 times each); for both, the dev questions' Hit@1 / Hit@3 (a top passage holding one of the
 question's answers), for each of `--modes` (default: the settings' mode) over the same two
-indexes. Modes `late` and `cascade` load answerai-colbert-small-v1 (SAYSO_LATE_MODEL) and
-`cascade` also ms-marco-MiniLM-L-12-v2 (SAYSO_RERANKER), `rescore` and `ensemble`
-bge-small-en-v1.5 (SAYSO_SECOND_MODEL), unless those are set; ColBERT token vectors are
-computed for the passages a question reads only (the second model embeds every passage once,
-cached beside the index). Other SAYSO_* variables (SAYSO_FUSION,
+indexes. Modes `rescore` and `ensemble` load bge-small-en-v1.5 unless SAYSO_SECOND_MODEL
+names another (and `late` / `cascade` their default models if SAYSO_LATE_MODEL or
+SAYSO_RERANKER were emptied); ColBERT token vectors are computed for the passages a
+question reads only (the second model embeds every passage once, cached beside the index). Other SAYSO_* variables (SAYSO_FUSION,
 SAYSO_UNIT_WEIGHT, ...) apply as everywhere. `--keep DIR --reuse` opens the indexes an
 earlier `--keep DIR` run left (rebuilding only what changed) instead of building them anew.
 It fails loudly (exit 1) when a passage, sentence or quote of any document breaks the
@@ -141,7 +140,7 @@ def hits(
     """For each mode: Hit@1, Hit@3 (questions) and search latency p50/p95 (ms) over the dev
     questions, and each question's answer rank."""
     rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
-    searcher = wiring.searcher(index, wiring.encoder(settings), settings, warm=False)
+    searcher = wiring.searcher(index, wiring.encoder(settings), settings, warm="never")
     report = {}
     ranks: Ranks = {}
     for mode in modes:
