@@ -1,0 +1,18 @@
+import json, sys
+from pathlib import Path
+from evals.datasets import has_answer
+from index.disk import read_index
+from service import wiring
+from service.settings import Settings
+work = Path(sys.argv[1]); modes = sys.argv[2].split(","); qf = sys.argv[3]
+rows = [json.loads(l) for l in open(qf) if l.strip()]
+for name in ("seed_+_PolNeAR",):
+    s = Settings(models_dir=Path("/work/main/var/models"), index_dir=work / name / "index", late_model="answerai-colbert-small-v1", reranker="ms-marco-MiniLM-L-12-v2")
+    index = read_index(s.index_dir); se = wiring.searcher(index, wiring.encoder(s), s, warm=False)
+    for mode in modes:
+        h1 = h3 = 0
+        for row in rows:
+            r = se.search(row["question"], k=5, mode=mode)
+            f = [has_answer(h.passage.text, tuple(row["answers"])) for h in r.hits]
+            h1 += any(f[:1]); h3 += any(f[:3])
+        print(f"{qf.split('/')[-1]} {name} {mode}: Hit@1 {h1}/{len(rows)} Hit@3 {h3}/{len(rows)}", flush=True)
