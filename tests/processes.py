@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import FAKE_MODEL, ROOT
+from tests.conftest import FAKE_MODEL, LEAN_PROFILE, ROOT
 
 READY_TIMEOUT_S = 180
 
@@ -50,8 +50,10 @@ def binary(name: str) -> str:
 
 
 def sayso_env(index_dir: Path, **settings: str) -> dict[str, str]:
-    """The environment of a sayso process on the fake encoder over `index_dir`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAYSO_")}
+    """The environment of a sayso process on the fake encoder over `index_dir`, in the
+    suite's lean profile (tests/conftest.py LEAN_PROFILE), with `settings` on top
+    (`api_key="k"` is SAYSO_API_KEY)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAYSO_")} | LEAN_PROFILE
     env |= {
         "PYTHONPATH": str(ROOT),
         "SAYSO_MODEL": FAKE_MODEL,
@@ -96,9 +98,16 @@ def running(
                 process.wait()
 
 
-def wait_until(check: str, process: subprocess.Popen[bytes], log: Path, *, times: int = 1) -> None:
-    """Wait until GET `check` answers 200 `times` times in a row."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
+def wait_until(
+    check: str,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    times: int = 1,
+    timeout: float = READY_TIMEOUT_S,
+) -> None:
+    """Wait until GET `check` answers 200 `times` times in a row (at most `timeout` s)."""
+    deadline = time.monotonic() + timeout
     streak = 0
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -110,7 +119,7 @@ def wait_until(check: str, process: subprocess.Popen[bytes], log: Path, *, times
         if streak >= times:
             return
         time.sleep(0.2)
-    pytest.fail(f"{check} not ready in {READY_TIMEOUT_S}s:\n{log.read_text()[-3000:]}")
+    pytest.fail(f"{check} not ready in {timeout}s:\n{log.read_text()[-3000:]}")
 
 
 @contextmanager

@@ -5,10 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import FAKE_MODEL
+from tests.processes import sayso_env, sayso_server
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,47 +23,19 @@ WRITE_TIMEOUT = 1
 MAX_HEADER_BYTES = 8192
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(ROOT),
-        SAYSO_MODEL=FAKE_MODEL,
-        SAYSO_INDEX_DIR=str(tmp_path_factory.mktemp("attacks") / "index"),
-        SAYSO_SEEDS_DIR=str(ROOT / "seeds"),
-        SAYSO_READ_TIMEOUT=str(READ_TIMEOUT),
-        SAYSO_MAX_HEADER_BYTES=str(MAX_HEADER_BYTES),
-        SAYSO_EXTRACT_CONCURRENCY="1",
-        SAYSO_EXTRACT_TIMEOUT="3",
-        SAYSO_WRITE_TIMEOUT=str(WRITE_TIMEOUT),
-        SAYSO_WRITE_CONCURRENCY="1",
+    env = sayso_env(
+        tmp_path_factory.mktemp("attacks") / "index",
+        read_timeout=str(READ_TIMEOUT),
+        max_header_bytes=str(MAX_HEADER_BYTES),
+        extract_concurrency="1",
+        extract_timeout="3",
+        write_timeout=str(WRITE_TIMEOUT),
+        write_concurrency="1",
     )
-    command = [sys.executable, "-m", "service", "serve", "--port", str(port)]
-    log = (tmp_path_factory.getbasetemp() / "attacks.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, "the server exited while starting"
-            assert time.monotonic() < deadline, "the server did not become ready"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.kill()
-        process.wait()
-        log.close()
+    with sayso_server(env, tmp_path_factory.getbasetemp() / "attacks.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from service.client import AsyncSaysoClient, SaysoClient, SaysoError
-from tests.conftest import FAKE_MODEL, ROOT, SEED_ID
-from tests.e2e.test_server_process import free_port, wait_ready
+from tests.conftest import ROOT, SEED_ID
+from tests.processes import sayso_env, sayso_server
 
 pytestmark = pytest.mark.e2e
 
@@ -28,35 +25,9 @@ DEAD = "http://127.0.0.1:9"  # nothing listens: a retriever given a client never
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`sayso serve` on a free port over the seeds, with the weightless encoder and a key."""
     root = tmp_path_factory.mktemp("integrations")
-    port = free_port()
-    env = os.environ | {
-        "SAYSO_INDEX_DIR": str(root / "index"),
-        "SAYSO_SEEDS_DIR": str(ROOT / "seeds"),
-        "SAYSO_MODEL": FAKE_MODEL,
-        "SAYSO_API_KEY": API_KEY,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    log_path = root / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(base, process, log_path)
-            yield base
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    env = sayso_env(root / "index", api_key=API_KEY)
+    with sayso_server(env, root / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ short; retrieval quality through these protocols is measured in bench/protocols.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,8 +18,8 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import TextContent
 
-from tests.conftest import FAKE_MODEL, ROOT, SEED_ID
-from tests.e2e.test_server_process import free_port, wait_ready
+from tests.conftest import SEED_ID
+from tests.processes import sayso_env, sayso_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
@@ -35,39 +33,14 @@ def anyio_backend() -> str:
 
 
 def server_env(root: Path) -> dict[str, str]:
-    return os.environ | {
-        "SAYSO_INDEX_DIR": str(root / "index"),
-        "SAYSO_SEEDS_DIR": str(ROOT / "seeds"),
-        "SAYSO_MODEL": FAKE_MODEL,
-        "SAYSO_API_KEY": KEY,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    return sayso_env(root / "index", api_key=KEY)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("e2e-protocols")
-    port = free_port()
-    log_path = root / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve", "--port", str(port)],
-            cwd=root,
-            env=server_env(root),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(base, process, log_path)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with sayso_server(server_env(root), root / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

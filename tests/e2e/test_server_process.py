@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import ROOT, default_profile
+from tests.processes import free_port, running, wait_until
 
 pytestmark = pytest.mark.e2e
 
-READY_TIMEOUT_S = 600
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+READY_TIMEOUT_S = 600  # a fresh clone's first start exports the model to ONNX
 
 
 @pytest.fixture(scope="module")
@@ -35,40 +25,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "SAYSO_INDEX_DIR": str(index_dir),
         "SAYSO_SEEDS_DIR": str(ROOT / "seeds"),
     }
-    log = (index_dir.parent / "server.log").open("wb")
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "serve", f"PORT={port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, process, index_dir.parent / "server.log")
+    log = index_dir.parent / "server.log"
+    command = ["make", "--no-print-directory", "serve", f"PORT={port}"]
+    with running(command, log, env) as process:
+        base = f"http://127.0.0.1:{port}"
+        wait_until(f"{base}/readyz", process, log, timeout=READY_TIMEOUT_S)
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"server not ready in {READY_TIMEOUT_S}s:\n{log.read_text()[-3000:]}")
 
 
 def test_ready_reports_the_fresh_index(server: str) -> None:

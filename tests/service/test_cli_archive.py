@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,30 +12,11 @@ from typer.testing import CliRunner
 
 from index.disk import read_index
 from service import cli
-from tests.conftest import FAKE_MODEL, SEED_ID
+from tests.conftest import SEED_ID
+from tests.processes import sayso_env, sayso_server
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]  # this checkout: the server runs its code
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"server not ready:\n{log.read_text()[-3000:]}")
 
 
 ARTICLE = "The mayor opened a bridge.\n\n“It is a great day for the city,” Mayor Ana Ruiz said."
@@ -103,35 +78,9 @@ def test_mistakes_name_the_file_and_line(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    base_dir = tmp_path_factory.mktemp("cli-url")
-    env = os.environ | {
-        "SAYSO_INDEX_DIR": str(base_dir / "index"),
-        "SAYSO_SEEDS_DIR": str(ROOT / "seeds"),
-        "SAYSO_MODEL": FAKE_MODEL,
-        "SAYSO_API_KEY": "s3cret",
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (base_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, process, base_dir / "server.log")
+    root = tmp_path_factory.mktemp("cli-url")
+    with sayso_server(sayso_env(root / "index", api_key="s3cret"), root / "server.log") as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.mark.e2e

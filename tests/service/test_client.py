@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from service.client import AsyncSaysoClient, SaysoClient, SaysoError
 from tests.conftest import ROOT, SEED_ID
-from tests.e2e.test_server_process import free_port
+from tests.processes import free_port
 
 QUESTION = "What did Denis Depoux say about AI?"
 
