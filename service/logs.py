@@ -53,6 +53,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler writing to whatever sys.stderr is when a record comes (as logging's own
+    last-resort handler does): a handler holding the stderr of its set-up time writes to a
+    closed file once that stream is replaced and closed (a test runner's capture, typer's
+    CliRunner)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str) -> None:
     """JSON lines on stderr at `level` (critical, error, warning, info, debug; any case) for
     sayso's loggers and uvicorn's. Calling it again only updates the level."""
@@ -62,7 +77,7 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     handler = next((h for h in root.handlers if getattr(h, _MARK, False)), None)
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _Stderr()
         handler.setFormatter(JsonFormatter())
         handler.addFilter(RequestIdFilter())
         setattr(handler, _MARK, True)
