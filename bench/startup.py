@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 CHILD = """
-import json, time
+import json, os, sys, time
 t = time.process_time(); w = time.perf_counter()
 marks = {}
 def mark(name):
@@ -39,7 +39,8 @@ searcher = wiring.searcher(index, encoder, settings, warm="background")  # as a 
 mark("searcher")
 create_app(settings, searcher)
 mark("app")
-print(json.dumps(marks))
+print(json.dumps(marks), flush=True)
+os._exit(0)  # the cache warms on a daemon thread: do not wait for it, nor abort on it
 """
 
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 SUFFIXES = (".txt", ".md", ".jsonl")
 _SOURCE_LINE = re.compile(r"\n[ \t]*Source:[ \t]*(?P<name>[^\n]+?)[ \t]*\n*\Z")
 _TITLE_WORDS = 14
@@ -94,6 +92,8 @@ def _first_sentence_title(text: str) -> str:
 def _split_front_matter(raw: str, path: Path) -> tuple[dict[str, object], str]:
     if not raw.startswith("---"):
         return {}, raw
+    import yaml  # here: most corpora have no front matter, and the import costs a server's start
+
     lines = raw.split("\n")
     for i in range(1, len(lines)):
         if lines[i].strip() == "---":

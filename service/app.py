@@ -26,7 +26,7 @@ from service.extraction import ExtractGate
 from service.indexing import load_searcher
 from service.limits import BodySizeLimit, RateLimit
 from service.logs import configure_logging
-from service.mcp_server import McpEndpoint
+from service.mcp_http import McpEndpoint
 from service.openai_chat import router as openai_router
 from service.page import install_page
 from service.routes import router

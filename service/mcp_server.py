@@ -1,4 +1,5 @@
-"""MCP: sayso's tools for agents, over stdio (`sayso mcp`) and streamable HTTP (`/mcp`).
+"""MCP: sayso's tools for agents, over stdio (`sayso mcp`) and streamable HTTP (`/mcp`,
+served by service/mcp_http.py, which imports this module on its first request).
 
 A curated set, not a copy of the OpenAPI: `search` (numbered, citable passages with
 offsets and the quotes inside with their speakers: /v1/context), `quotes` (by speaker
@@ -12,24 +13,20 @@ A bad argument or a failed call is a tool error (`isError`), never a crash.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
-from starlette.requests import Request
-from starlette.types import Receive, Scope, Send
 
 from index.chat.context import speaker_label
 from index.models.tokens import token_counter
 from index.search import Searcher
 from index.updates import IndexHolder
 from service import __version__, chat, routes, writes
-from service.deps import require_reader, require_writer
-from service.errors import ApiError, error_response
+from service.errors import ApiError
 from service.extraction import ExtractGate
 from service.schemas import (
     DEFAULT_MAX_TOKENS,
@@ -255,53 +252,6 @@ def _add_write_tools(
         """Remove an article from the index."""
         out = _call(lambda: writes.delete_document(doc_id, holder(), None))
         return _result(out, f"{out.status} {out.id}: index {out.index_id}, {out.documents} docs")
-
-
-class McpEndpoint:
-    """The ASGI app at /mcp: MCP over streamable HTTP, stateless with JSON responses (so
-    any worker can answer any request). Reads follow SAYSO_PROTECT_READS; the write tools
-    are served only to requests carrying the API key. `run()` belongs in the lifespan."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        searcher: Callable[[], Searcher],
-        holder: Callable[[], IndexHolder],
-    ) -> None:
-        self.settings = settings
-        self.reader = build_server(settings, searcher)
-        self.writer = build_server(settings, searcher, holder) if settings.api_key else None
-
-    @asynccontextmanager
-    async def run(self) -> AsyncIterator[None]:
-        """Start a fresh session manager per server (one per lifespan, as the SDK needs)."""
-        async with AsyncExitStack() as stack:
-            for server in (self.reader, self.writer):
-                if server is not None:
-                    server.streamable_http_app(
-                        stateless_http=True, json_response=True, host=self.settings.host
-                    )
-                    await stack.enter_async_context(server.session_manager.run())
-            yield
-
-    def _server_for(self, request: Request) -> MCPServer:
-        require_reader(request, self.settings)
-        if self.writer is not None:
-            try:
-                require_writer(request, self.settings, None)
-            except ApiError:
-                return self.reader
-            return self.writer
-        return self.reader
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            server = self._server_for(Request(scope))
-        except ApiError as exc:
-            response = error_response(exc.status, exc.code, exc.message, headers=exc.headers)
-            await response(scope, receive, send)
-            return
-        await server.session_manager.handle_request(scope, receive, send)
 
 
 def serve_stdio(settings: Settings, searcher: Searcher) -> None:

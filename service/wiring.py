@@ -80,7 +80,11 @@ def reranker(settings: Settings) -> RerankModel | None:
     """The cross-encoder (loaded now), or None when SAYSO_RERANKER is unset."""
     if not settings.reranker:
         return None
-    scorer = load_reranker(settings.reranker, threads=settings.encoder_threads or None)
+    scorer = load_reranker(
+        settings.reranker,
+        threads=settings.encoder_threads or None,
+        cache_dir=settings.models_dir / slug(settings.reranker),
+    )
     return RerankModel(settings.reranker, scorer, settings.rerank_depth, settings.rerank_weight)
 
 
@@ -160,7 +164,8 @@ def late_model(
         return None
     # One thread: the question's encode runs beside the first stage's, one core each
     # (two threads each oversubscribe a small machine and cost more CPU per question).
-    encoder = load_late_model(settings.late_model, threads=1)
+    cache = settings.models_dir / slug(settings.late_model)
+    encoder = load_late_model(settings.late_model, threads=1, cache_dir=cache)
     late = LateModel(settings.late_model, encoder, root or settings.index_dir)
     if index is not None and warm != "never":
         texts = embedded_texts(index)

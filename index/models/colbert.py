@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.models.onnx import session_options
+from index.models.onnx import inference_session
 from index.models.packaged import packaged_model_dir
 
 log = logging.getLogger(__name__)
@@ -44,18 +44,15 @@ class Colbert:
     """A ColBERT ONNX model (`model.onnx`, `tokenizer.json` in `model_dir`); one session,
     one pass per text (no padding, so a text's vectors never depend on its batch mates)."""
 
-    def __init__(self, model_dir: Path, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
+    def __init__(
+        self, model_dir: Path, *, threads: int | None = None, cache_dir: Path | None = None
+    ) -> None:
         from tokenizers import Tokenizer
 
         self._tokenizer: Any = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=DOC_TOKENS)
-        self._session: Any = ort.InferenceSession(
-            str(model_dir / "model.onnx"),
-            sess_options=session_options(threads),
-            providers=["CPUExecutionProvider"],
-        )
+        self._session: Any = inference_session(model_dir / "model.onnx", threads, cache_dir)
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def _vectors(self, ids: list[int]) -> np.ndarray:
@@ -100,10 +97,13 @@ def maxsims(query: np.ndarray, passages: Sequence[np.ndarray]) -> np.ndarray:
     return np.asarray(best.sum(axis=1), dtype=np.float32)
 
 
-def load_late_model(name: str, *, threads: int | None = None) -> TokenEncoder:
+def load_late_model(
+    name: str, *, threads: int | None = None, cache_dir: Path | None = None
+) -> TokenEncoder:
     """The late-interaction model `name`: a packaged one, a folder holding model.onnx and
     tokenizer.json, or `python:MODULE:NAME` (a TokenEncoder class built with no arguments,
-    e.g. a test double). Raises ValueError naming the choices."""
+    e.g. a test double). Raises ValueError naming the choices. `cache_dir` keeps the
+    model's optimised graph (see inference_session)."""
     if name.startswith("python:"):
         import importlib
 
@@ -121,4 +121,4 @@ def load_late_model(name: str, *, threads: int | None = None) -> TokenEncoder:
             "or a folder holding model.onnx and tokenizer.json"
         )
     log.info("loading the late-interaction model %s from %s", name, folder)
-    return Colbert(folder, threads=threads)
+    return Colbert(folder, threads=threads, cache_dir=cache_dir)

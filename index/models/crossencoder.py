@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.models.onnx import session_options
+from index.models.onnx import inference_session
 from index.models.packaged import packaged_model_dir
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ class CrossEncoder:
         threads: int | None = None,
         batch_size: int = BATCH_SIZE,
         max_tokens: int = MAX_TOKENS,
+        cache_dir: Path | None = None,
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self._batch_size = batch_size
@@ -59,11 +59,7 @@ class CrossEncoder:
         self._tokenizer.enable_truncation(max_length=max_tokens, strategy="longest_first")
         pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         self._tokenizer.enable_padding(pad_id=pad_id, pad_token="[PAD]")
-        self._session: Any = ort.InferenceSession(
-            str(model_dir / "model.onnx"),
-            sess_options=session_options(threads),
-            providers=["CPUExecutionProvider"],
-        )
+        self._session: Any = inference_session(model_dir / "model.onnx", threads, cache_dir)
         self._inputs = [i.name for i in self._session.get_inputs()]
 
     def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
@@ -89,9 +85,12 @@ class CrossEncoder:
         return np.asarray(logits, dtype=np.float32).reshape(len(pairs), -1)[:, 0]
 
 
-def load_reranker(name: str, *, threads: int | None = None) -> CrossEncoder:
+def load_reranker(
+    name: str, *, threads: int | None = None, cache_dir: Path | None = None
+) -> CrossEncoder:
     """The cross-encoder `name`: a packaged model (index.packaged_models) or a folder
-    holding `model.onnx` and `tokenizer.json`. Raises ValueError naming the choices."""
+    holding `model.onnx` and `tokenizer.json`. Raises ValueError naming the choices.
+    `cache_dir` keeps its optimised graph (see inference_session)."""
 
     folder = Path(name)
     if name in RERANKERS:
@@ -102,4 +101,4 @@ def load_reranker(name: str, *, threads: int | None = None) -> CrossEncoder:
             "or a folder holding model.onnx and tokenizer.json"
         )
     log.info("loading the cross-encoder %s from %s", name, folder)
-    return CrossEncoder(folder, threads=threads)
+    return CrossEncoder(folder, threads=threads, cache_dir=cache_dir)

@@ -45,7 +45,7 @@ def _onnx(
     if cache_dir is None:
         raise ValueError("the ONNX backends need a cache_dir to hold the exported model")
     onnx = ensure_onnx(model_dir, cache_dir, quantize=quantize)
-    return OnnxEncoder(model_dir, onnx, threads=threads)
+    return OnnxEncoder(model_dir, onnx, threads=threads, cache_dir=cache_dir)
 
 
 def _onnx_fp32(model: str, cache_dir: Path | None, threads: int | None = None) -> Encoder:
