@@ -3,7 +3,11 @@
 Reports, as medians over --runs repeated runs:
 - start-up: process start to ready, and to the first answered query; the server's CPU
   seconds until ready (what start-up costs, whatever the neighbours do);
-- POST /v1/search (hybrid, k=5) latency p50/p95/p99, one client at a time, dev questions;
+- POST /v1/search (hybrid, k=5) latency p50/p95/p99, one client at a time, dev questions,
+  from an httpx client (what Python callers pay); and p50 from a bare keep-alive socket
+  (`raw_`: the server's own latency, as wrk or a load balancer sees it; httpx adds about
+  1 ms a request on the client side), beside the same client's GET /healthz (an empty
+  round trip: HTTP, routing and middleware with no work);
 - throughput and p99 at concurrency 8;
 - the floor: the bare encoder on the same questions, in process, measured in every run
   right after that run's requests, and end-to-end p50 / floor (the ratio of each run);
@@ -117,6 +121,57 @@ def sequential(base: str, qs: list[str], passes: int) -> list[float]:
     return latencies
 
 
+class RawClient:
+    """HTTP/1.1 over one keep-alive socket, nothing else: what a request costs the server
+    and the loopback, without a client library's own CPU in the measured time."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.pending = b""
+
+    def request(self, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+        self.sock.sendall(head + b"Host: bench\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        while b"\r\n\r\n" not in self.pending:
+            self.pending += self.sock.recv(65536)
+        header, _, rest = self.pending.partition(b"\r\n\r\n")
+        lines = header.split(b"\r\n")
+        length = next(
+            int(v)
+            for k, _, v in (h.partition(b":") for h in lines[1:])
+            if k.lower() == b"content-length"
+        )
+        while len(rest) < length:
+            rest += self.sock.recv(65536)
+        self.pending = rest[length:]
+        return int(lines[0].split()[1]), rest[:length]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def raw_sequential(port: int, qs: list[str], passes: int) -> tuple[list[float], list[float]]:
+    """(POST /v1/search, GET /healthz) latencies in ms from a RawClient, interleaved."""
+    client = RawClient(port)
+    search, empty = [], []
+    post = b"POST /v1/search HTTP/1.1\r\nContent-Type: application/json\r\n"
+    try:
+        for _ in range(passes):
+            for question in qs:
+                body = json.dumps({"question": question, "k": 5}).encode()
+                began = time.perf_counter()
+                status, _ = client.request(post, body)
+                search.append((time.perf_counter() - began) * 1000)
+                began = time.perf_counter()
+                client.request(b"GET /healthz HTTP/1.1\r\n")
+                empty.append((time.perf_counter() - began) * 1000)
+                if status != 200:
+                    raise SystemExit(f"POST /v1/search answered {status}")
+    finally:
+        client.close()
+    return search, empty
+
+
 def concurrent(base: str, qs: list[str], workers: int, per_worker: int) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
@@ -201,6 +256,7 @@ def one_run(index_dir: Path, qs: list[str], passes: int, code: Path) -> dict[str
         before = cpu_s(process.pid)
         latencies = sequential(base, qs, passes)
         server_cpu = (cpu_s(process.pid) - before) * 1000 / len(latencies)
+        raw, empty = raw_sequential(port, qs, passes)
         floor_p50, floor_cpu = floor(qs, passes)  # server idle meanwhile
         before = cpu_s(process.pid)
         load = concurrent(base, qs, workers=8, per_worker=max(25, len(qs)))
@@ -219,6 +275,9 @@ def one_run(index_dir: Path, qs: list[str], passes: int, code: Path) -> dict[str
         "p99_ms": percentile(latencies, 99),
         "floor_ms": floor_p50,
         "ratio_p50_to_floor": p50 / floor_p50,
+        "raw_p50_ms": percentile(raw, 50),
+        "raw_healthz_p50_ms": percentile(empty, 50),
+        "ratio_raw_p50_to_floor": percentile(raw, 50) / floor_p50,
         "server_cpu_ms_per_request": server_cpu,
         "floor_cpu_ms": floor_cpu,
         "ratio_cpu_to_floor": server_cpu / floor_cpu,
