@@ -108,7 +108,8 @@ class Settings(BaseSettings):
         "cross-encoder alone",
     )
     models_dir: Path = Field(
-        Path("var/models"), description="Where exported ONNX models are cached"
+        Path("var/models"),
+        description="Where exported ONNX models and optimised ONNX graphs are cached",
     )
     host: str = Field("127.0.0.1", description="Address `sayso serve` binds to")
     port: int = Field(8000, ge=0, le=65535, description="Port `sayso serve` listens on")
