@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import platform
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -266,8 +267,15 @@ def inference_session(
             str(model), sess_options=session_options(threads), providers=providers
         )
     stat = model.stat()
-    source = f"{model.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{ort.__version__}"
-    key = hashlib.sha256(source.encode()).hexdigest()[:16]
+    # What decides the optimised graph: the file, the runtime, and the CPU architecture.
+    source = (
+        str(model.resolve()),
+        stat.st_size,
+        stat.st_mtime_ns,
+        ort.__version__,
+        platform.machine(),
+    )
+    key = hashlib.sha256(repr(source).encode()).hexdigest()[:16]
     optimised = cache_dir / f"{model.stem}.optimised-{key}.onnx"
     if not optimised.is_file():
         try:
