@@ -122,10 +122,12 @@ def polnear_seeds(target: Path) -> Path:
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the command and its children) of one run."""
+    """(wall seconds, CPU seconds of the command and its children) of one run, from the
+    directory of the tree on its PYTHONPATH."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    cwd = env["PYTHONPATH"]
+    subprocess.run(command, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -133,6 +135,8 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def environment(tree: Path, models: Path) -> dict[str, str]:
+    """The SAYSO_*-free environment with `tree` on PYTHONPATH. Run from `tree` too: `python
+    -m` and `-c` put the working directory before PYTHONPATH on sys.path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAYSO_")}
     return env | {"PYTHONPATH": str(tree), "SAYSO_MODELS_DIR": str(models)}
 
@@ -198,6 +202,7 @@ def main() -> None:
                 out = subprocess.run(
                     [sys.executable, "-c", STAGES, str(seeds), str(work / f"stages-{name}")],
                     env=environment(tree, args.models.resolve()),
+                    cwd=tree,
                     check=True,
                     capture_output=True,
                     text=True,
