@@ -1,7 +1,8 @@
 """Build throughput, side by side in one run: this tree, another sayso tree, a bare encode.
 
     git -C . worktree add --detach /tmp/sayso-main <commit>
-    python bench/ingest.py --other /tmp/sayso-main [--repeats 3] [--seeds DIR]
+    python bench/ingest.py --other /tmp/sayso-main [--repeats 3] [--seeds DIR] \
+        [--this-env SAYSO_SENTENCE_SCHEME=pooled]
 
 Without --seeds the corpus is 87 PolNeAR articles (the 84 dev ones and the first 3 of
 train, from ../shared/data/polnear) written to a temporary seeds directory (PolNeAR
@@ -11,8 +12,10 @@ the ONNX export cached in --models), once with this tree on PYTHONPATH and once 
 --other; and a bare sentence-transformers encode of the same passage texts (batch 64).
 Reported per variant: medians of wall seconds, CPU seconds of the process and its
 children (resource.getrusage), passages per wall second and per CPU second, and the
-ratios. --stages also times each stage on its own in one process per tree (CPU seconds:
-parse, quotes, embed passages / sentences / titles, BM25, write). Not run by `make test`.
+ratios. Each --this-env adds a variant: this tree with those settings (KEY=VALUE,
+several separated by commas). --stages also times each stage on its own in one process per tree
+(CPU seconds: parse, quotes, embed passages / sentences / titles, BM25, write; and, where
+the tree has `embed_spans`, passages with pooled sentence vectors). Not run by `make test`.
 """
 
 from __future__ import annotations
@@ -90,6 +93,13 @@ titles = [d.title for d in docs if d.title.strip()]
 vectors = stage("embed passages", lambda: embed(encoder, texts))
 sentence_vectors = stage("embed sentences", lambda: embed(encoder, sentences))
 title_vectors = stage("embed titles", lambda: embed(encoder, titles))
+try:
+    from index.build import _text_spans, embed_spans
+except ImportError:  # a tree without pooled sentence vectors
+    pass
+else:
+    spans = [_text_spans(p, t) for p, t in zip(passages, texts)]
+    stage("embed passages + pooled sentences", lambda: embed_spans(encoder, texts, spans))
 index = stage("BM25 + dense", lambda: _index_of(
     docs, passages, vectors, sentence_vectors, title_vectors, build, quotes
 ))
@@ -112,10 +122,12 @@ def polnear_seeds(target: Path) -> Path:
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the command and its children) of one run."""
+    """(wall seconds, CPU seconds of the command and its children) of one run, from the
+    directory of the tree on its PYTHONPATH."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    cwd = env["PYTHONPATH"]
+    subprocess.run(command, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -123,6 +135,8 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def environment(tree: Path, models: Path) -> dict[str, str]:
+    """The SAYSO_*-free environment with `tree` on PYTHONPATH. Run from `tree` too: `python
+    -m` and `-c` put the working directory before PYTHONPATH on sys.path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAYSO_")}
     return env | {"PYTHONPATH": str(tree), "SAYSO_MODELS_DIR": str(models)}
 
@@ -143,6 +157,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", type=Path, default=ROOT / "var" / "models")
     parser.add_argument("--stages", action="store_true", help="also time each stage alone")
+    parser.add_argument(
+        "--this-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE[,KEY=VALUE]",
+        help="another variant: this tree with these SAYSO_* settings",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory(prefix="sayso-ingest-") as tmp:
@@ -158,6 +179,12 @@ def main() -> None:
             )
             for n, (name, tree) in enumerate(trees.items())
         }
+        for extra in args.this_env:
+            pairs = dict(pair.split("=", 1) for pair in extra.split(","))
+            commands[f"this tree ({extra})"] = (
+                [*BUILD, "--seeds", str(seeds), "--index", str(work / f"index-{len(commands)}")],
+                environment(ROOT, args.models.resolve()) | pairs,
+            )
         commands["bare sentence-transformers"] = (
             [sys.executable, "-c", BARE, str(work / "passages.json")],
             environment(ROOT, args.models.resolve()),
@@ -175,12 +202,14 @@ def main() -> None:
                 out = subprocess.run(
                     [sys.executable, "-c", STAGES, str(seeds), str(work / f"stages-{name}")],
                     env=environment(tree, args.models.resolve()),
+                    cwd=tree,
                     check=True,
                     capture_output=True,
                     text=True,
                 )
                 shares = json.loads(out.stdout.strip().splitlines()[-1])
-                total = sum(shares.values())
+                pooled = "embed passages + pooled sentences"
+                total = sum(v for k, v in shares.items() if k != pooled)  # an alternative
                 cells = ", ".join(
                     f"{k} {v:.1f} ({100 * v / total:.0f}%)" for k, v in shares.items()
                 )

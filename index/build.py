@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from index.disk import (
     writer_lock,
 )
 from index.documents import Document
-from index.models.encoder import Encoder
+from index.models.encoder import Encoder, encode_spans
 from index.passages import Passage, split_passages
 from index.progress import Progress, Stages, only_embedding
 from index.quotes import ExtractionStopped, extract_quotes_batch
@@ -36,9 +37,18 @@ from index.stores.model import DocumentRecord
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BuildStopped", "Progress", "Stages", "build_index", "embed", "update_index"]
+__all__ = [
+    "BuildStopped",
+    "Progress",
+    "Stages",
+    "build_index",
+    "embed",
+    "embed_spans",
+    "update_index",
+]
 
 EMBED_CHUNK = 256
+T = TypeVar("T")
 
 
 class BuildStopped(ExtractionStopped):
@@ -87,28 +97,69 @@ def embed(
     """
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    order = np.argsort([-len(t) for t in texts], kind="stable")
-    chunks = [order[b : b + EMBED_CHUNK] for b in range(0, len(texts), EMBED_CHUNK)]
 
     def encode(rows: np.ndarray) -> np.ndarray:
         return encoder.encode([texts[i] for i in rows])
 
     out: np.ndarray | None = None
+    for rows, vectors in _in_chunks(texts, encode, progress, workers):
+        if out is None:
+            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[rows] = vectors
+    assert out is not None
+    return out
+
+
+def embed_spans(
+    encoder: Encoder,
+    texts: Sequence[str],
+    spans: Sequence[Sequence[tuple[int, int]]],
+    progress: Progress | None = None,
+    *,
+    workers: int = 1,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`embed(texts)` and, from the same forward passes, each text's spans pooled from its
+    token states (`SpanEncoder.encode_spans`: unit rows, zeros where truncation cut a span
+    off). Chunked and threaded as `embed`; raises ValueError if the encoder has no token
+    states."""
+    pooled: list[np.ndarray] = [np.zeros((0, 0), dtype=np.float32)] * len(texts)
+    out: np.ndarray | None = None
+
+    def encode(rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        return encode_spans(encoder, [texts[i] for i in rows], [spans[i] for i in rows])
+
+    for rows, (vectors, parts) in _in_chunks(texts, encode, progress, workers):
+        if out is None:
+            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[rows] = vectors
+        for row, part in zip(rows, parts, strict=True):
+            pooled[row] = part
+    if out is None:
+        return np.zeros((0, 0), dtype=np.float32), []
+    return out, pooled
+
+
+def _in_chunks(
+    texts: Sequence[str],
+    run: Callable[[np.ndarray], T],
+    progress: Progress | None,
+    workers: int,
+) -> Iterator[tuple[np.ndarray, T]]:
+    """(rows, run(rows)) for chunks of EMBED_CHUNK rows of `texts`, longest texts first,
+    `workers` chunks at once on threads; reports progress after each chunk."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    chunks = [order[b : b + EMBED_CHUNK] for b in range(0, len(texts), EMBED_CHUNK)]
     done = 0
     with ThreadPoolExecutor(max(1, min(workers, len(chunks)))) as pool:
         try:
-            for rows, vectors in zip(chunks, pool.map(encode, chunks), strict=True):
-                if out is None:
-                    out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-                out[rows] = vectors
+            for rows, result in zip(chunks, pool.map(run, chunks), strict=True):
+                yield rows, result
                 done += len(rows)
                 if progress:
                     progress(done, len(texts))
         except BaseException:  # e.g. BuildStopped from `progress`: skip the chunks not begun
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    assert out is not None
-    return out
 
 
 def is_current(root: Path, documents: Sequence[Document], settings: BuildSettings) -> bool:
@@ -375,8 +426,8 @@ def _fill_vectors(
     workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Embed every passage (and its sentences, and its document's title) that has no vector
-    yet, in one batch. `titles` follows the documents in id order; an untitled document's
-    title vector is zeros, and no titles are kept without sentence vectors."""
+    yet. `titles` follows the documents in id order; an untitled document's title vector
+    is zeros, and no titles are kept without sentence vectors."""
     by_id = {d.id: d for d in documents}
     ordered = sorted(by_id)
     todo = [i for i, v in enumerate(vectors) if v is None]
@@ -396,13 +447,18 @@ def _fill_vectors(
     if not passages:
         raise IndexStoreError("no passages to index: the seeds directory holds no article text")
     log.info(
-        "embedding %d passages, %d sentences and %d titles",
+        "embedding %d passages, %d sentences (%s) and %d titles",
         len(texts),
         len(sentence_texts),
+        settings.sentence_scheme,
         len(title_texts),
     )
-    # one pass over all three kinds: the batches, hence the int8 vectors, stay as they were
-    fresh = embed(encoder, texts + sentence_texts + title_texts, progress, workers=workers)
+    if settings.sentence_vectors and settings.sentence_scheme == "pooled":
+        spans = [_text_spans(passages[i], text) for i, text in zip(todo, texts, strict=True)]
+        fresh = _embed_pooled(encoder, texts, spans, sentence_texts, title_texts, progress, workers)
+    else:
+        # one pass over all three kinds: the batches, hence the int8 vectors, stay as they were
+        fresh = embed(encoder, texts + sentence_texts + title_texts, progress, workers=workers)
     sentence_start = len(texts)
     for n, i in enumerate(todo):
         vectors[i] = fresh[n]
@@ -411,6 +467,57 @@ def _fill_vectors(
         sentence_start += count
     for n, row in zip(untitled, fresh[sentence_start:], strict=True):
         titles[n] = row
+    return _matrices(vectors, sentence_vectors, titles, settings)
+
+
+def _text_spans(passage: Passage, text: str) -> list[tuple[int, int]]:
+    """The passage's sentences as character offsets into `text`, its indexed text (which
+    ends with the passage's own text, after the title and speaker lines if any)."""
+    shift = len(text) - len(passage.text) - passage.start
+    return [(start + shift, end + shift) for start, end in passage.sentences]
+
+
+def _embed_pooled(
+    encoder: Encoder,
+    texts: list[str],
+    spans: list[list[tuple[int, int]]],
+    sentence_texts: list[str],
+    title_texts: list[str],
+    progress: Progress | None,
+    workers: int,
+) -> np.ndarray:
+    """Rows as `embed(texts + sentence_texts + title_texts)` lays them out, with each
+    sentence pooled from its passage's token states; only the sentences the passage's
+    tokens do not reach (cut off by the model's token limit) are encoded on their own,
+    in one pass with the titles."""
+    total = len(texts) + len(title_texts)
+
+    def first(done: int, _: int) -> None:
+        if progress:
+            progress(done, total)
+
+    passage_vectors, pooled = embed_spans(encoder, texts, spans, first, workers=workers)
+    sentences = np.vstack(pooled) if pooled else np.zeros((0, 0), dtype=np.float32)
+    missing = [n for n, row in enumerate(sentences) if not row.any()]
+    rest_texts = [sentence_texts[n] for n in missing] + title_texts
+    if missing:
+        log.info("encoding %d sentences past their passage's token limit", len(missing))
+
+    def second(done: int, _: int) -> None:
+        if progress:
+            progress(len(texts) + done, len(texts) + len(rest_texts))
+
+    rest = embed(encoder, rest_texts, second, workers=workers)
+    if len(missing):
+        sentences[missing] = rest[: len(missing)]
+    parts = [p for p in (passage_vectors, sentences, rest[len(missing) :]) if len(p)]
+    return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+def _matrices(
+    vectors: Rows, sentence_vectors: Rows, titles: Rows, settings: BuildSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The passage, sentence and title matrices, contiguous float32."""
     passage_matrix = np.vstack([v for v in vectors if v is not None])
     dimension = passage_matrix.shape[1]
     sentence_matrix = np.vstack([v for v in sentence_vectors if v is not None])

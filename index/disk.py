@@ -64,6 +64,11 @@ class IndexSchemaError(IndexStoreError):
     with a plain IndexStoreError: rebuilding it here would discard what that version wrote.)"""
 
 
+SENTENCE_SCHEMES = ("encoded", "pooled")
+"""How a build makes sentence vectors (`BuildSettings.sentence_scheme`); the first is the
+default."""
+
+
 @dataclass(frozen=True)
 class BuildSettings:
     """Everything besides the documents that decides what an index contains."""
@@ -77,6 +82,10 @@ class BuildSettings:
     stopwords: str = "en"
     title_context: bool = False  # embed and BM25-index each passage as "title\n\ntext"
     sentence_vectors: bool = True  # also embed every sentence (highlights, sentence scoring)
+    # How sentence vectors are made (SENTENCE_SCHEMES): "encoded", each sentence encoded on
+    # its own; "pooled", the mean of the passage's token states over the sentence's
+    # characters, from the passage's one forward pass.
+    sentence_scheme: str = "encoded"
     # Above this many passages the dense index is approximate (HNSW), at or below exact.
     dense_exact_max: int = 100_000
     quotes: bool = True  # extract attributed quotes at build time (off for IR benchmarks)
@@ -85,8 +94,20 @@ class BuildSettings:
     # The quote extraction rules the quotes came from (index.quotes.model.RULES_VERSION).
     quote_rules: int = RULES_VERSION
 
+    def __post_init__(self) -> None:
+        if self.sentence_scheme not in SENTENCE_SCHEMES:
+            raise ValueError(
+                f"unknown sentence scheme {self.sentence_scheme!r}; choose one of: "
+                + ", ".join(SENTENCE_SCHEMES)
+            )
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as a manifest stores them. `sentence_scheme` is left out at its
+        default, so indexes (and store digests) from before the field existed stay current."""
+        row = asdict(self)
+        if row["sentence_scheme"] == SENTENCE_SCHEMES[0]:
+            del row["sentence_scheme"]
+        return row
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> BuildSettings:
@@ -97,7 +118,7 @@ class BuildSettings:
     def embeds_like(self, other: BuildSettings) -> bool:
         """Whether vectors built under `other` are valid under these settings."""
         keys: tuple[str, ...] = ("model", "quantized", "max_words", "min_words", "title_context")
-        keys += ("sentence_vectors",)
+        keys += ("sentence_vectors", "sentence_scheme")
         if self.speaker_context or other.speaker_context:
             keys += ("speaker_context", "quotes")
         return all(getattr(self, key) == getattr(other, key) for key in keys)

@@ -184,6 +184,13 @@ class Settings(BaseSettings):
         "passages as a whole",
     )
     max_words: int = Field(120, ge=10, le=2000, description="Passage word budget")
+    sentence_scheme: Literal["encoded", "pooled"] = Field(
+        "encoded",
+        description="How a build makes sentence vectors (highlights, best-sentence scores, "
+        "quote ranking): encoded (each sentence encoded on its own) or pooled (the mean of "
+        "the passage's token states over the sentence, from the passage's one forward pass; "
+        "onnx and onnx-int8 encoders only). Changing it re-embeds the index",
+    )
     speaker_context: bool = Field(
         True,
         description="Embed and BM25-index each passage after a line naming the speakers it "

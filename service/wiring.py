@@ -96,6 +96,7 @@ def build_settings(settings: Settings) -> BuildSettings:
         max_words=settings.max_words,
         dense_exact_max=settings.dense_exact_max,
         speaker_context=settings.speaker_context,
+        sentence_scheme=settings.sentence_scheme,
     )
 
 

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from index.models.encoder import pool_spans
+
 HASH_MODEL = "python:tests.fakes:HashEncoder"
 """The model name that selects HashEncoder through the encoder registry's plugin form."""
 
@@ -30,6 +32,26 @@ class HashEncoder:
             out[row, 0] += 1e-3  # never a zero vector
         normalised: np.ndarray = out / np.linalg.norm(out, axis=1, keepdims=True)
         return normalised
+
+    def token_states(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One hashed one-hot state per word and the words' start offsets: the fake's
+        "last hidden states", which `encode_spans` pools."""
+        words = list(re.finditer(r"\w+", text.lower()))
+        states = np.zeros((len(words), self.dimension), dtype=np.float32)
+        for row, word in enumerate(words):
+            digest = hashlib.blake2b(word.group()[:5].encode(), digest_size=4).digest()
+            states[row, int.from_bytes(digest, "little") % self.dimension] = 1.0
+        return states, np.array([w.start() for w in words], dtype=np.int64)
+
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode(texts)` and each span pooled from the text's word states (no truncation)."""
+        pooled = [
+            pool_spans(*self.token_states(text), list(text_spans), len(text))
+            for text, text_spans in zip(texts, spans, strict=True)
+        ]
+        return self.encode(texts), pooled
 
 
 LATE_MODEL = "python:tests.fakes:HashTokens"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.models.encoder import Encoder, encode_queries
+from index.models.encoder import Encoder, encode_queries, encode_spans
 
 MAX_BATCH = 16
 
@@ -60,6 +60,12 @@ class BatchingEncoder:
         if len(texts) != 1:
             return self.inner.encode(texts)
         return self._one(texts[0])
+
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Builds only: straight to the wrapped encoder (ValueError if it has no token states)."""
+        return encode_spans(self.inner, texts, spans)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) != 1:

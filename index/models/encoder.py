@@ -29,6 +29,55 @@ class QueryEncoder(Protocol):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+@runtime_checkable
+class SpanEncoder(Protocol):
+    """An encoder that can also pool its token states over character spans of each text.
+
+    `encode_spans(texts, spans)` returns `encode(texts)`'s vectors and, for each text, one
+    row per span of `spans[i]` ((start, end) character offsets into `texts[i]`): the unit
+    mean of the token states whose first character lies in the span (`pool_spans`). A row
+    is all zeros where the text's tokens do not reach the span (truncated at the model's
+    token limit, or no token in it): the caller encodes that span on its own.
+    """
+
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+
+def encode_spans(
+    encoder: Encoder, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`encoder.encode_spans`; a ValueError naming the encoder when it has none."""
+    if isinstance(encoder, SpanEncoder):
+        return encoder.encode_spans(texts, spans)
+    raise ValueError(
+        f"pooled sentence vectors need an encoder with token states (the onnx and onnx-int8 "
+        f"backends); {type(encoder).__name__} has none"
+    )
+
+
+def pool_spans(
+    states: np.ndarray,
+    starts: np.ndarray,
+    spans: Sequence[tuple[int, int]],
+    reach: int,
+) -> np.ndarray:
+    """One unit row per span: the mean of the token `states` (n_tokens, dimension) whose
+    start character offset (`starts`, n_tokens) lies in [start, end), L2-normalised.
+
+    `states` holds the text's content tokens only (no [CLS], [SEP] or padding). A span
+    ending after `reach` (the end offset of the last token kept when the text was
+    truncated), or holding no token, gets a zero row.
+    """
+    out = np.zeros((len(spans), states.shape[1]), dtype=np.float32)
+    for row, (start, end) in enumerate(spans):
+        inside = (starts >= start) & (starts < end)
+        if end <= reach and inside.any():
+            out[row] = states[inside].mean(axis=0)
+    return normalise(out)
+
+
 def encode_queries(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
     """Question vectors: `encoder.encode_queries` where it has one, else `encoder.encode`."""
     if isinstance(encoder, QueryEncoder):

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import platform
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from index.models.encoder import BATCH_SIZE, normalise
+from index.models.encoder import BATCH_SIZE, normalise, pool_spans
 
 log = logging.getLogger(__name__)
 
@@ -377,12 +378,55 @@ class OnnxEncoder:
         """Like `encode`, each text after the model's query prefix (none for MiniLM)."""
         return self.encode([self.query_prefix + t for t in texts])
 
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode(texts)`, and per text one unit row per (start, end) character span of
+        `spans[i]`: the mean of the last hidden states of the tokens starting in the span
+        (from the same forward pass; see `pool_spans`), zeros where truncation cut the
+        span off. Batches as `encode` does, so the text vectors are `encode`'s."""
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled = [np.zeros((len(s), self.dimension), dtype=np.float32) for s in spans]
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for start in range(0, len(texts), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+            hidden, mask = self._hidden(encodings)
+            out[rows] = self._pool(hidden, mask)
+            for n, row in enumerate(rows):
+                pooled[row] = _pool_encoding(hidden[n], encodings[n], spans[row])
+        return normalise(out), pooled
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
+        hidden, mask = self._hidden(self._tokenizer.encode_batch(texts))
+        return self._pool(hidden, mask)
+
+    def _hidden(self, encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Last hidden states (batch, sequence, hidden) and the attention mask of a batch."""
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
         (hidden,) = self._session.run([OUTPUT_NAME], {k: feeds[k] for k in self._inputs})
-        return self._pool(hidden, feeds["attention_mask"])
+        return hidden, feeds["attention_mask"]
+
+
+def _pool_encoding(
+    hidden: np.ndarray, encoding: Any, spans: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    """`pool_spans` over one tokenised text's content tokens (special and padding tokens
+    left out); a truncated text reaches only as far as its last kept token."""
+    keep = np.array(
+        [
+            attended and not special
+            for attended, special in zip(
+                encoding.attention_mask, encoding.special_tokens_mask, strict=True
+            )
+        ],
+        dtype=bool,
+    )
+    offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)[keep]
+    reach = int(offsets[-1, 1]) if encoding.overflowing and len(offsets) else sys.maxsize
+    return pool_spans(hidden[keep], offsets[:, 0], spans, reach)

@@ -194,6 +194,13 @@ class PendingEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.get().encode(texts)
 
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        from index.models.encoder import encode_spans
+
+        return encode_spans(self.get(), texts, spans)
+
     def settle(self) -> None:
         """Wait for a background load to end (its errors are dropped): a process that exits
         while native code loads a model in another thread aborts (exit 134)."""

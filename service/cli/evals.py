@@ -58,6 +58,7 @@ def _corpus_index(dataset: Dataset, settings: Settings, root: Path, max_words: i
         max_words=max_words,
         title_context=True,
         quotes=False,  # quotes do not enter retrieval scores; extraction would dominate
+        sentence_scheme=settings.sentence_scheme,
     )
     if is_current(root, dataset.documents, build):
         return read_index(root, model=settings.model), None

@@ -174,3 +174,51 @@ def test_stale_sidecar_is_not_current(model_dir: Path, tmp_path: Path) -> None:
 def test_load_encoder_uses_the_cache(cache_dir: Path, fp32: OnnxEncoder) -> None:
     encoder = load_encoder("all-MiniLM-L6-v2", backend="onnx", cache_dir=cache_dir)
     np.testing.assert_allclose(encoder.encode(TEXTS[:4]), fp32.encode(TEXTS[:4]), atol=1e-6)
+
+
+def _reference_spans(
+    model_dir: Path, text: str, spans: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Torch's last hidden states of `text`, pooled over each span by hand: the unit mean
+    of the tokens whose offset mapping starts in the span; and the text's mean-pooled vector."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModel.from_pretrained(str(model_dir)).eval()
+    batch = tokenizer(
+        [text], return_offsets_mapping=True, return_tensors="pt", truncation=True, max_length=256
+    )
+    offsets = batch.pop("offset_mapping")[0].numpy()
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state[0].numpy()
+    content = [n for n, (s, e) in enumerate(offsets) if e > s]  # [CLS] and [SEP] are (0, 0)
+    rows = []
+    for start, end in spans:
+        mine = [n for n in content if start <= offsets[n][0] < end]
+        rows.append(hidden[mine].mean(axis=0) if mine else np.zeros(hidden.shape[1]))
+    pooled = np.array(rows, dtype=np.float32)
+    norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    whole = hidden.mean(axis=0)
+    return pooled / norms, whole / np.linalg.norm(whole)
+
+
+@pytest.mark.model
+def test_span_vectors_pool_the_tokens_of_their_span(fp32: OnnxEncoder, model_dir: Path) -> None:
+    text = "Li Dongsheng said: Quality matters most. Café prices rose 3.5% in Zürich."
+    spans = [(0, 18), (19, 40), (41, len(text)), (19, 23)]
+    vectors, (pooled,) = fp32.encode_spans([text], [spans])
+    expected, whole = _reference_spans(model_dir, text, spans)
+    assert np.array_equal(vectors, fp32.encode([text]))  # the texts' own vectors unchanged
+    assert float(vectors[0] @ whole) >= 0.9999
+    assert cosines(pooled, expected).min() >= 0.9999
+    assert np.allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.model
+def test_spans_past_the_token_limit_come_back_as_zero_rows(fp32: OnnxEncoder) -> None:
+    head = LONG[: LONG.index(" Sentence 1 ")]
+    tail = LONG[LONG.rindex("Sentence 59") :]
+    _, (pooled,) = fp32.encode_spans([LONG], [[(0, len(head)), (len(LONG) - len(tail), len(LONG))]])
+    assert np.linalg.norm(pooled[0]) == pytest.approx(1.0, abs=1e-5)
+    assert not pooled[1].any()  # the encoder's tokens end long before sentence 59
