@@ -25,6 +25,7 @@ FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "last_hidden_state"
+PROVIDERS = ["CPUExecutionProvider"]
 OPSET = 17
 # Bump when the export (RECIPE) or quantisation (INT8_RECIPE) recipe changes, so cached
 # files of that variant are remade.
@@ -262,11 +263,12 @@ def inference_session(
     outputs. An unwritable `cache_dir` only costs the saving."""
     import onnxruntime as ort
 
-    providers = ["CPUExecutionProvider"]
+    def session(path: Path) -> Any:
+        options = session_options(threads)
+        return ort.InferenceSession(str(path), sess_options=options, providers=PROVIDERS)
+
     if cache_dir is None:
-        return ort.InferenceSession(
-            str(model), sess_options=session_options(threads), providers=providers
-        )
+        return session(model)
     stat = model.stat()
     # What decides the optimised graph: the file, the runtime, and the CPU architecture.
     source = (
@@ -285,18 +287,14 @@ def inference_session(
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
                 options.optimized_model_filepath = str(tmp)
                 options.add_session_config_entry("session.save_model_format", "ONNX")
-                ort.InferenceSession(str(model), sess_options=options, providers=providers)
+                ort.InferenceSession(str(model), sess_options=options, providers=PROVIDERS)
         except OSError as exc:
             log.info("not caching the optimised %s in %s: %s", model.name, cache_dir, exc)
-            return ort.InferenceSession(
-                str(model), sess_options=session_options(threads), providers=providers
-            )
+            return session(model)
         for stale in cache_dir.glob(f"{model.stem}.optimised-*.onnx"):
             if stale != optimised:
                 stale.unlink(missing_ok=True)
-    return ort.InferenceSession(
-        str(optimised), sess_options=session_options(threads), providers=providers
-    )
+    return session(optimised)
 
 
 def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -365,13 +363,8 @@ class OnnxEncoder:
         """Unit float32 vectors, shape (len(texts), dimension), in the order of `texts`."""
         texts = list(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return out
-        # Batches of similar length waste less work on padding; rows go back in input order.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), self._batch_size):
-            rows = order[start : start + self._batch_size]
-            out[rows] = self._encode_batch([texts[i] for i in rows])
+        for rows, encodings in self._batches(texts):
+            out[rows] = self._pool(*self._hidden(encodings))
         return normalise(out)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -388,19 +381,20 @@ class OnnxEncoder:
         texts = list(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         pooled = [np.zeros((len(s), self.dimension), dtype=np.float32) for s in spans]
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), self._batch_size):
-            rows = order[start : start + self._batch_size]
-            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+        for rows, encodings in self._batches(texts):
             hidden, mask = self._hidden(encodings)
             out[rows] = self._pool(hidden, mask)
             for n, row in enumerate(rows):
                 pooled[row] = _pool_encoding(hidden[n], encodings[n], spans[row])
         return normalise(out), pooled
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        hidden, mask = self._hidden(self._tokenizer.encode_batch(texts))
-        return self._pool(hidden, mask)
+    def _batches(self, texts: list[str]) -> Iterator[tuple[np.ndarray, list[Any]]]:
+        """(rows, their tokenisations) in batches of similar length, which waste less work
+        on padding; the caller puts each batch's results back at `rows`."""
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for start in range(0, len(texts), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            yield rows, self._tokenizer.encode_batch([texts[i] for i in rows])
 
     def _hidden(self, encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         """Last hidden states (batch, sequence, hidden) and the attention mask of a batch."""
@@ -418,14 +412,8 @@ def _pool_encoding(
 ) -> np.ndarray:
     """`pool_spans` over one tokenised text's content tokens (special and padding tokens
     left out); a truncated text reaches only as far as its last kept token."""
-    keep = np.array(
-        [
-            attended and not special
-            for attended, special in zip(
-                encoding.attention_mask, encoding.special_tokens_mask, strict=True
-            )
-        ],
-        dtype=bool,
+    keep = np.array(encoding.attention_mask, dtype=bool) & ~np.array(
+        encoding.special_tokens_mask, dtype=bool
     )
     offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)[keep]
     reach = int(offsets[-1, 1]) if encoding.overflowing and len(offsets) else sys.maxsize
